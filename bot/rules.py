@@ -1,0 +1,75 @@
+"""The referee's options (DESIGN.md "Referee conventions") and violation codes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
+from typing import Any, Literal
+
+SmallKana = Literal["enlarge", "whole", "either"]
+LongVowel = Literal["previous", "vowel"]
+Dakuten = Literal["strict", "lenient"]
+
+
+class Violation(StrEnum):
+    """Codes in the order they are reported."""
+
+    UNREADABLE = "unreadable"
+    WRONG_START = "wrong_start"
+    REPEATED = "repeated"
+    NOT_A_NOUN = "not_a_noun"
+    UNKNOWN_WORD = "unknown_word"
+    TOO_SHORT = "too_short"
+    ENDS_WITH_N = "ends_with_n"
+    # Added by the round, never by the referee.
+    TIMEOUT = "timeout"
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "small_kana": ("enlarge", "whole", "either"),
+    "long_vowel": ("previous", "vowel"),
+    "dakuten": ("strict", "lenient"),
+}
+
+
+class RulesError(ValueError):
+    """A rule set that cannot be used; the message names the option."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    small_kana: SmallKana = "either"
+    long_vowel: LongVowel = "previous"
+    dakuten: Dakuten = "strict"
+    dictionary: bool = True
+    min_mora: int = 2
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> Rules:
+        """Build from a JSON-like mapping; missing keys take the defaults."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise RulesError("rules must be an object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise RulesError(f"unknown rule option(s): {', '.join(map(str, unknown))}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in _CHOICES:
+                if value not in _CHOICES[name]:
+                    allowed = " | ".join(_CHOICES[name])
+                    raise RulesError(f"{name} must be one of {allowed}, got {value!r}")
+            elif name == "dictionary":
+                if not isinstance(value, bool):
+                    raise RulesError(f"dictionary must be true or false, got {value!r}")
+            elif name == "min_mora" and (
+                isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 50
+            ):
+                raise RulesError(f"min_mora must be an integer from 1 to 50, got {value!r}")
+            values[name] = value
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
