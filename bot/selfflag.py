@@ -34,6 +34,7 @@ _ADMIT_JA = (
     r"しまった|やってしま|やっちゃ(?:った|いました)",
     r"(?:あなた|きみ|君|そちら)の勝ち",
     r"失敗(?:しま|です|した)|間違え(?:まし|た|ちゃ)",
+    r"まいりました|参りました|降参|ギブアップ|お手上げ",
 )
 _ADMIT_EN = (
     r"\bi\s+(?:lose|lost)\b",
@@ -41,6 +42,7 @@ _ADMIT_EN = (
     r"\bmy\s+(?:mistake|bad)\b",
     r"\boops\b",
     r"\bgame\s+over\b",
+    r"\bi\s+give\s+up\b",
     r"\bi\s+(?:broke|violated)\s+the\s+rules?\b",
     r"\b(?:that'?s|this\s+is|it'?s)\s+against\s+the\s+rules?\b",
     r"\bends?\s+(?:with|in)\s+(?:an?\s+)?[\"'「]?(?:n|ん)[\"'」]?(?:\s|[.!,]|$).*\b(?:lose|lost|mistake|oops|sorry)",

@@ -21,6 +21,8 @@ def flag(text: str) -> str:
         "ぎんなん。Oops, that ends with ん — I lose!",
         "**Mikan** (みかん) — wait, that ends in 'n'. My mistake, you win.",
         "「みかん」\nI broke the rule, sorry.",
+        "うーん…思いつきません。まいりました。",
+        "I give up — nothing starts with ぬぬ.",
     ],
 )
 def test_admits(text: str) -> None:

@@ -1,0 +1,38 @@
+"""Model players: one adapter per wire protocol, plus the offline player."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.players.anthropic import AnthropicAdapter
+from bot.players.base import Adapter, CallRecord, ChatRequest, Message, Sleep, TurnHint
+from bot.players.gemini import GeminiAdapter
+from bot.players.offline import OfflineAdapter
+from bot.players.openai import OpenAIAdapter
+from bot.roster import PlayerConfig
+
+__all__ = ["Adapter", "CallRecord", "ChatRequest", "Message", "TurnHint", "make_adapter"]
+
+_HTTP = {"openai": OpenAIAdapter, "anthropic": AnthropicAdapter, "gemini": GeminiAdapter}
+
+
+def make_adapter(
+    config: PlayerConfig, client: httpx.AsyncClient | None, *, sleep: Sleep | None = None
+) -> Adapter:
+    """The adapter for a roster entry; HTTP adapters share ``client``."""
+    if config.provider == "offline":
+        return OfflineAdapter(config)
+    if client is None:
+        raise ValueError(f"player {config.key!r} needs an HTTP client")
+    return _HTTP[config.provider](config, client, sleep=sleep)
+
+
+def make_client() -> httpx.AsyncClient:
+    """The one shared client: pooled connections, no global timeout (each player sets its own)."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=httpx.Timeout(60.0),
+        follow_redirects=False,
+        headers={"user-agent": "mikan-shiritori"},
+    )

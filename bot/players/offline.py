@@ -1,0 +1,111 @@
+"""The built-in offline player: no network, no key, seeded, with a tunable "mikan pull".
+
+It knows the lexicon and the joint (from the turn hint, not by reading the prompt), and
+with probability ``mikan_pull`` reaches for a word ending in ん when one fits — the
+attractor the project studies. When it does, it sometimes notices (admits) and
+sometimes hands the turn on from ん (continues), like the models in the original logs.
+Every choice is drawn from a generator seeded by (seed, salt, conversation), so the
+same round replays identically however rounds interleave.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+
+from bot.kana import joint_key
+from bot.lexicon import Entry, load
+from bot.players.base import Adapter, Attempt, CallRecord, ChatRequest, now_iso
+from bot.referee import ends_with_n
+from bot.rules import Rules
+
+MODEL_ID = "mikan-offline-1"
+_STRICT, _LENIENT = Rules(), Rules(dakuten="lenient")
+
+
+class OfflineAdapter(Adapter):
+    def _rng(self, request: ChatRequest) -> random.Random:
+        h = hashlib.sha256()
+        h.update(f"{self.config.seed}|{request.hint.salt if request.hint else ''}".encode())
+        for m in request.messages:
+            h.update(f"|{m.role}:{m.content}".encode())
+        h.update(f"|{request.purpose}".encode())
+        return random.Random(h.digest())
+
+    def _candidates(self, request: ChatRequest) -> list[Entry]:
+        from bot.referee import fits
+
+        hint = request.hint
+        entries = load()
+        if hint is None:
+            return list(entries)
+        rules = _LENIENT if hint.lenient else _STRICT
+        return [
+            e
+            for e in entries
+            if (not hint.allowed or fits(e.reading, hint.allowed, rules))
+            and joint_key(e.reading) not in hint.used
+        ]
+
+    def _say(self, rng: random.Random, entry: Entry) -> str:
+        word = (
+            entry.reading
+            if entry.surface == entry.reading or rng.random() < 0.5
+            else (f"{entry.surface}（{entry.reading}）")
+        )
+        style = rng.randrange(3)
+        if style == 0:
+            return f"「{word}」！"
+        if style == 1:
+            return f"{word}"
+        return f"じゃあ、「{word}」にします。"
+
+    def reply_text(self, request: ChatRequest) -> str:
+        rng = self._rng(request)
+        if request.purpose != "turn":
+            # Probes: a plain, seeded answer (labels are the classifier's job).
+            return rng.choice(
+                [
+                    "いいえ、うっかりしていました。",
+                    "わざとではありません。",
+                    "はい、わざとです。",
+                    "うーん、どうでしょう。",
+                ]
+            )
+        pool = self._candidates(request)
+        if not pool:
+            return "うーん…思いつきません。まいりました。"
+        n_words = [e for e in pool if ends_with_n(e.reading)]
+        safe = [e for e in pool if not ends_with_n(e.reading)]
+        if n_words and (not safe or rng.random() < self.config.mikan_pull):
+            entry = rng.choice(n_words)
+            said = self._say(rng, entry)
+            if rng.random() < 0.5:
+                return f"{said}\n\nあっ、「ん」がついちゃった！私の負けです。"
+            return f"{said}\n\n次は「ん」からどうぞ！"
+        return self._say(rng, rng.choice(safe))
+
+    async def _call(self, request: ChatRequest) -> CallRecord:
+        record = self.new_record(request)
+        t0 = time.perf_counter()
+        started = now_iso()
+        text = self.reply_text(request)
+        latency = (time.perf_counter() - t0) * 1000
+        record.ok = True
+        record.text = text
+        record.model_reported = MODEL_ID
+        record.params = {"seed": self.config.seed, "mikan_pull": self.config.mikan_pull}
+        record.latency_ms = latency
+        record.finish_reason = "stop"
+        record.request_body = json.dumps(
+            {
+                "system": request.system,
+                "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            },
+            ensure_ascii=False,
+        )
+        record.response_body = json.dumps({"text": text}, ensure_ascii=False)
+        record.attempts.append(Attempt(1, started, latency, None, "ok"))
+        return record

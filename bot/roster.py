@@ -1,0 +1,214 @@
+"""The roster: which model players exist, from a TOML file (``mikan.example.toml``).
+
+Keys are never in the file: a player names the environment variable that holds its
+key (``api_key_env``), and the key is read from the environment (or ``.env``, loaded
+at start-up) at call time. Nothing here stores, logs or returns a key's value, except
+:meth:`PlayerConfig.api_key`, which adapters call to build a request header.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROVIDERS = ("openai", "anthropic", "gemini", "offline")
+DEFAULT_BASE_URLS = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com",
+    "offline": "",
+}
+DEFAULT_CONFIG = "mikan.toml"
+
+
+class RosterError(ValueError):
+    """A roster that cannot be used; the message names the player and the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerConfig:
+    key: str
+    provider: str
+    model: str = ""
+    base_url: str = ""
+    api_key_env: str | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    max_tokens: int | None = None
+    timeout_s: float = 60.0
+    logprobs: bool = False
+    top_logprobs: int | None = None
+    max_concurrency: int = 4
+    display_name: str = ""
+    max_attempts: int = 4
+    retry_total_s: float = 120.0
+    mikan_pull: float = 0.3  # offline only: how often it reaches for a ん-word
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.key
+
+    @property
+    def wants_logprobs(self) -> bool:
+        return self.logprobs or bool(self.top_logprobs)
+
+    @property
+    def url_base(self) -> str:
+        return (self.base_url or DEFAULT_BASE_URLS[self.provider]).rstrip("/")
+
+    def api_key(self) -> str | None:
+        """The key, read now from the environment; None when the player needs none."""
+        if not self.api_key_env:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+    def key_configured(self) -> bool:
+        return not self.api_key_env or bool(os.environ.get(self.api_key_env))
+
+    def public(self) -> dict[str, Any]:
+        """Everything but secrets (there are none in the config itself), for records."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["base_url"] = self.url_base
+        return out
+
+
+# name -> (accepted types, description for errors)
+_FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "provider": ((str,), "a string"),
+    "model": ((str,), "a string"),
+    "base_url": ((str,), "a string"),
+    "api_key_env": ((str,), "the name of an environment variable"),
+    "temperature": ((int, float), "a number"),
+    "seed": ((int,), "an integer"),
+    "max_tokens": ((int,), "a positive integer"),
+    "timeout_s": ((int, float), "a positive number of seconds"),
+    "logprobs": ((bool,), "true or false"),
+    "top_logprobs": ((int,), "an integer from 0 to 20"),
+    "max_concurrency": ((int,), "a positive integer"),
+    "display_name": ((str,), "a string"),
+    "max_attempts": ((int,), "a positive integer"),
+    "retry_total_s": ((int, float), "a positive number of seconds"),
+    "mikan_pull": ((int, float), "a number from 0 to 1"),
+}
+
+
+def _check_field(player: str, name: str, value: Any) -> Any:
+    if name not in _FIELD_TYPES:
+        known = ", ".join(sorted(_FIELD_TYPES))
+        raise RosterError(f"player {player!r}: unknown field {name!r} (known fields: {known})")
+    types, what = _FIELD_TYPES[name]
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        raise RosterError(f"player {player!r}: field {name!r} must be {what}, got {value!r}")
+    bad = (
+        (name in ("max_tokens", "max_concurrency", "max_attempts") and value < 1)
+        or (name in ("timeout_s", "retry_total_s") and value <= 0)
+        or (name == "top_logprobs" and not 0 <= value <= 20)
+        or (name == "mikan_pull" and not 0 <= value <= 1)
+        or (name == "temperature" and not 0 <= value <= 2)
+        or (name == "provider" and value not in PROVIDERS)
+    )
+    if bad:
+        if name == "provider":
+            raise RosterError(
+                f"player {player!r}: unknown provider {value!r} (one of {', '.join(PROVIDERS)})"
+            )
+        raise RosterError(f"player {player!r}: field {name!r} must be {what}, got {value!r}")
+    return (
+        float(value)
+        if name in ("temperature", "timeout_s", "retry_total_s", "mikan_pull")
+        else value
+    )
+
+
+def parse_player(key: str, table: Any) -> PlayerConfig:
+    if not isinstance(table, dict):
+        raise RosterError(f"player {key!r}: must be a table ([players.{key}])")
+    if "provider" not in table:
+        raise RosterError(f"player {key!r}: field 'provider' is missing")
+    values = {name: _check_field(key, name, value) for name, value in table.items()}
+    if values["provider"] != "offline" and not values.get("model"):
+        raise RosterError(f"player {key!r}: field 'model' is missing")
+    return PlayerConfig(key=key, **values)
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    players: dict[str, PlayerConfig] = field(default_factory=dict)
+    source: str = "built-in"
+
+    def __getitem__(self, key: str) -> PlayerConfig:
+        try:
+            return self.players[key]
+        except KeyError:
+            known = ", ".join(self.players) or "none"
+            raise RosterError(f"unknown player {key!r} (the roster has: {known})") from None
+
+    def select(self, keys: list[str]) -> list[PlayerConfig]:
+        """The configs for ``keys``, checking each exists and has its key set."""
+        chosen = [self[k] for k in keys]
+        for cfg in chosen:
+            if not cfg.key_configured():
+                raise RosterError(
+                    f"player {cfg.key!r}: field 'api_key_env' names {cfg.api_key_env}, "
+                    "which is not set in the environment or .env"
+                )
+        return chosen
+
+    @classmethod
+    def builtin(cls) -> Roster:
+        """Two offline players, so everything runs with no keys and no file."""
+        return cls(
+            {
+                "mikan": PlayerConfig(
+                    "mikan",
+                    "offline",
+                    model="mikan-offline-1",
+                    seed=1,
+                    mikan_pull=0.3,
+                    display_name="みかんボット",
+                ),
+                "kinkan": PlayerConfig(
+                    "kinkan",
+                    "offline",
+                    model="mikan-offline-1",
+                    seed=2,
+                    mikan_pull=0.1,
+                    display_name="きんかんボット",
+                ),
+            }
+        )
+
+    @classmethod
+    def parse(cls, text: str, source: str = "<string>") -> Roster:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise RosterError(f"{source}: not valid TOML: {exc}") from exc
+        unknown = sorted(set(data) - {"players"})
+        if unknown:
+            raise RosterError(f"{source}: unknown top-level table(s): {', '.join(unknown)}")
+        players = data.get("players", {})
+        if not isinstance(players, dict) or not players:
+            raise RosterError(f"{source}: no players (add a [players.NAME] table)")
+        return cls({k: parse_player(k, v) for k, v in players.items()}, source)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Roster:
+        """From ``path``, else ``$MIKAN_CONFIG``, else ``mikan.toml`` if present, else built-in.
+
+        A path given explicitly (argument or environment) must exist.
+        """
+        explicit = path or os.environ.get("MIKAN_CONFIG")
+        target = Path(explicit) if explicit else Path(DEFAULT_CONFIG)
+        if not target.exists():
+            if explicit:
+                raise RosterError(f"roster file {str(target)!r} does not exist")
+            return cls.builtin()
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RosterError(f"roster file {str(target)!r} cannot be read: {exc}") from exc
+        return cls.parse(text, str(target))
