@@ -67,6 +67,243 @@ def _players(args: argparse.Namespace) -> int:
     return 0
 
 
+class CliError(Exception):
+    """A clear message for the user; exit code 2."""
+
+
+def _rules(text: str | None):  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.rules import Rules, RulesError
+
+    if not text:
+        return Rules()
+    try:
+        return Rules.from_mapping(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--rules is not valid JSON: {exc.msg}") from exc
+    except RulesError as exc:
+        raise CliError(f"--rules: {exc}") from exc
+
+
+def _pick_players(roster, names: str | None, default_count: int):  # type: ignore[no-untyped-def]
+    from bot.roster import RosterError
+
+    keys = [k.strip() for k in names.split(",") if k.strip()] if names else None
+    if keys is None:
+        if roster.source != "built-in":
+            raise CliError(
+                f"name the players with --players (the roster has: {', '.join(roster.players)})"
+            )
+        keys = list(roster.players)[:default_count]
+    try:
+        return roster.select(keys)
+    except RosterError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _probes(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("intent", "pushback") if args.pushback else ("intent",)
+
+
+async def _arena_main(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.arena import (
+        ArenaOptions,
+        CountingSurface,
+        Players,
+        install_stop_handlers,
+        run_arena,
+        summarise,
+    )
+    from bot.roster import Roster, RosterError
+    from storage.db import Database
+
+    try:
+        roster = Roster.load(args.config)
+    except RosterError as exc:
+        raise CliError(str(exc)) from exc
+    opts = ArenaOptions(
+        players=_pick_players(roster, args.players, 2),
+        rounds=args.rounds,
+        concurrency=args.concurrency,
+        seed=args.seed,
+        rules=_rules(args.rules),
+        mode=args.mode,
+        start_word=args.start,
+        max_turns=args.max_turns,
+        prompt_lang=args.prompt_lang,
+        probes=_probes(args),
+    )
+    err = Console(stderr=True)
+    db = await Database.open(args.db)
+    players = Players(opts.players)
+    started: list[int] = []
+    progress = Progress(
+        TextColumn("[bold]arena"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rounds · {task.fields[turns]} turns"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=args.quiet,
+    )
+    task = progress.add_task("rounds", total=args.rounds, turns=0)
+    turns = 0
+
+    def on_turn() -> None:
+        nonlocal turns
+        turns += 1
+        progress.update(task, turns=turns)
+
+    async def on_started(round_id: int) -> None:
+        started.append(round_id)
+        progress.update(task, total=max(args.rounds, len(started)))
+
+    surface = CountingSurface(on_turn, lambda: progress.advance(task))
+    stop = asyncio.Event()
+    remove = install_stop_handlers(stop)
+    interrupted = False
+    try:
+        with progress:
+            runner = asyncio.create_task(
+                run_arena(db, opts, players.adapters, surface=surface, on_started=on_started)
+            )
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if runner not in done:
+                interrupted = True
+                runner.cancel()
+            stopper.cancel()
+            await asyncio.gather(runner, stopper, return_exceptions=True)
+            if runner.done() and not runner.cancelled() and runner.exception():
+                raise runner.exception()  # type: ignore[misc]
+        summary = await summarise(db, started)
+    finally:
+        remove()
+        await players.aclose()
+        await db.close()
+    _print_summary(summary, args.json)
+    if interrupted:
+        err.print(
+            "interrupted: rounds in flight were marked interrupted; nothing committed is lost"
+        )
+        return 130
+    return 0
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    status = ", ".join(f"{k} {v}" for k, v in sorted(summary["status"].items()))
+    console.print(f"rounds: {summary['rounds']} ({status or 'none'}) · turns: {summary['turns']}")
+    codes = sorted(summary["violations"])
+    table = Table(title="per player")
+    for col in ["player", "turns", "accepted", "wins", "no_answer", *codes]:
+        table.add_column(col, justify="left" if col == "player" else "right")
+    for key, p in sorted(summary["players"].items()):
+        table.add_row(
+            key,
+            str(p["turns"]),
+            str(p["accepted"]),
+            str(p["wins"]),
+            str(p["no_answer"]),
+            *(str(p["violations"].get(c, 0)) for c in codes),
+        )
+    console.print(table)
+
+
+async def _console_main(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from bot.arena import Players
+    from bot.console import CONSOLE_USER, ConsoleSurface
+    from bot.engine import RoundEngine
+    from bot.referee import Referee
+    from bot.roster import Roster, RosterError
+    from bot.rounds import RoundSpec, SeatSpec
+    from storage.db import Database
+
+    try:
+        roster = Roster.load(args.config)
+    except RosterError as exc:
+        raise CliError(str(exc)) from exc
+    configs = _pick_players(roster, args.players, 1)
+    console = Console(highlight=False)
+    db = await Database.open(args.db)
+    players = Players(configs)
+    try:
+        # A console round's terminal is gone once its process ended.
+        for row in await db.unfinished_rounds("console"):
+            await db.end_round(row["id"], "interrupted", None, "terminal session ended")
+        seats = (
+            SeatSpec("person", args.name, user_id=CONSOLE_USER),
+            *(SeatSpec("model", c.name, c.key) for c in configs),
+        )
+        spec = RoundSpec(
+            seats=seats,
+            rules=_rules(args.rules),
+            mode=args.mode,
+            start_word=args.start,
+            max_turns=args.max_turns,
+            person_timeout_s=args.timeout,
+            prompt_lang=args.prompt_lang,
+            probes=_probes(args),
+            surface="console",
+            salt=str(args.seed),
+        )
+        referee = Referee()
+        import asyncio
+
+        await asyncio.to_thread(referee.analyser.warm)
+        surface = ConsoleSurface(console)
+        engine = await RoundEngine.create(db, spec, players.adapters, surface, referee)
+        surface.attach(engine)
+        await engine.run()
+    finally:
+        await players.aclose()
+        await db.close()
+    return 0
+
+
+def _run_async(main, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    try:
+        return asyncio.run(main(args))
+    except CliError as exc:
+        print(f"mikan: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add_round_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
+    p.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    p.add_argument("--players", help="roster keys, comma-separated, in seat order")
+    p.add_argument("--rules", help='rule options as JSON, e.g. \'{"dakuten": "lenient"}\'')
+    p.add_argument("--mode", choices=["elimination", "sudden_death"], default="elimination")
+    p.add_argument("--start", default="しりとり", help="start word (default しりとり)")
+    p.add_argument("--max-turns", type=int, default=200)
+    p.add_argument("--prompt-lang", choices=["ja", "en"], default="ja")
+    p.add_argument("--seed", type=int, default=0, help="seeds the offline players' choices")
+    p.add_argument(
+        "--pushback",
+        action="store_true",
+        help="also run the pushback probe (「いやいや」) after violations",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mikan",
@@ -96,6 +333,20 @@ def build_parser() -> argparse.ArgumentParser:
     players.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
     players.add_argument("--json", action="store_true", help="print JSON")
     players.set_defaults(func=_players)
+
+    arena = sub.add_parser("arena", help="play rounds headless between model players")
+    _add_round_options(arena)
+    arena.add_argument("--rounds", type=int, default=1)
+    arena.add_argument("--concurrency", type=int, default=1, help="rounds at a time")
+    arena.add_argument("--json", action="store_true", help="print the summary as JSON")
+    arena.add_argument("--quiet", action="store_true", help="no progress bar")
+    arena.set_defaults(func=lambda a: _run_async(_arena_main, a))
+
+    console = sub.add_parser("console", help="play against model players in the terminal")
+    _add_round_options(console)
+    console.add_argument("--name", default="あなた", help="your name in the round")
+    console.add_argument("--timeout", type=float, default=60.0, help="seconds per turn")
+    console.set_defaults(func=lambda a: _run_async(_console_main, a))
     return parser
 
 

@@ -1,0 +1,103 @@
+"""What a round tells its surface (Discord channel, terminal, headless arena).
+
+Surfaces receive these and nothing else; they never reach into engine state. Probe
+contents are never in an event: ``ProbeRecorded`` only says that one was stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+SeatKind = Literal["model", "person"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeatInfo:
+    position: int
+    name: str
+    kind: SeatKind
+    player_key: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStarted:
+    round_id: int
+    seats: tuple[SeatInfo, ...]
+    start_word: str
+    allowed: tuple[str, ...]
+    mode: str
+    resumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModelThinking:
+    round_id: int
+    seat: SeatInfo
+
+
+@dataclass(frozen=True, slots=True)
+class PersonTurn:
+    round_id: int
+    seat: SeatInfo
+    allowed: tuple[str, ...]
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TurnJudged:
+    round_id: int
+    idx: int
+    seat: SeatInfo
+    outcome: str  # accepted | violation | no_answer
+    raw_text: str | None
+    word: str | None
+    reading: str | None
+    reading_source: str | None
+    violations: tuple[str, ...]
+    next: tuple[str, ...]  # the morae the following seat must start from
+    self_flag: str | None
+    no_answer_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeatOut:
+    round_id: int
+    seat: SeatInfo
+    reason: str  # violation | no_answer | left
+    violations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RoundEnded:
+    round_id: int
+    status: str  # finished | stopped | interrupted
+    winner: SeatInfo | None
+    reason: str
+    turns: int
+    violations: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> codes
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRecorded:
+    round_id: int
+    idx: int
+    seat: SeatInfo
+    kind: str
+
+
+Event = (
+    RoundStarted | ModelThinking | PersonTurn | TurnJudged | SeatOut | RoundEnded | ProbeRecorded
+)
+
+
+class Surface(Protocol):
+    async def emit(self, event: Event) -> None: ...
+
+
+class NullSurface:
+    """A surface that shows nothing (headless rounds)."""
+
+    async def emit(self, event: Event) -> None:
+        return None

@@ -1,0 +1,36 @@
+"""User-facing wording shared by surfaces (terminal now, Discord later): Japanese first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+VIOLATION_TEXT: dict[str, tuple[str, str]] = {
+    "unreadable": ("言葉が見つからない・読めない", "no readable word"),
+    "wrong_start": ("前の言葉の最後の音から始まっていない", "wrong first mora"),
+    "repeated": ("もう出た言葉", "already played"),
+    "not_a_noun": ("名詞ではない", "not a noun"),
+    "unknown_word": ("辞書にない言葉", "not in the dictionary"),
+    "too_short": ("短すぎる", "too short"),
+    "ends_with_n": ("「ん」で終わる", "ends in ん"),
+    "timeout": ("時間切れ", "out of time"),
+}
+
+
+def describe(codes: Iterable[str]) -> str:
+    """「ん」で終わる (ends in ん)・もう出た言葉 (already played)"""
+    parts = []
+    for code in codes:
+        ja, en = VIOLATION_TEXT.get(code, (code, code))
+        parts.append(f"{ja} ({en})")
+    return "・".join(parts)
+
+
+def morae_text(morae: Iterable[str]) -> str:
+    items = list(morae)
+    return "・".join(f"「{m}」" for m in items) if items else "（なし / none）"
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """For display only; the record keeps the whole text."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
