@@ -64,7 +64,7 @@ _ACCIDENTAL = _rx(
     r"すみません",
     r"ごめんなさい",
     r"申し訳",
-    r"\bnot\s+(?:on\s+purpose|intentional(?:ly)?|deliberate(?:ly)?)\b",
+    r"(?:\bnot|n'?t)\s+(?:on\s+purpose|intentional(?:ly)?|deliberate(?:ly)?)\b",
     r"\baccident",
     r"\bunintentional",
     r"\bdidn'?t\s+(?:mean|intend|notice|realize|realise)",

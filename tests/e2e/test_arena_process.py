@@ -1,0 +1,137 @@
+"""The real ``mikan arena`` process: defaults, a kill mid-round and a restart, Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from tests.support.providers import ProviderServer, Reply, openai_ok
+
+
+def env(tmp: Path) -> dict[str, str]:
+    out = {k: v for k, v in os.environ.items() if not k.startswith("MIKAN_")}
+    if "MIKAN_CACHE_DIR" in os.environ:
+        out["MIKAN_CACHE_DIR"] = os.environ["MIKAN_CACHE_DIR"]
+    out["PYTHONUNBUFFERED"] = "1"
+    return out
+
+
+async def mikan(tmp: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=tmp,
+        env=env(tmp),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def roster(server: ProviderServer) -> str:
+    return "".join(
+        f'[players.{n}]\nprovider = "openai"\nmodel = "m-{n}"\n'
+        f'base_url = "{server.base}/{n}/v1"\nmax_attempts = 1\n\n'
+        for n in ("a", "b")
+    )
+
+
+async def test_arena_runs_on_embedded_defaults(tmp_path: Path) -> None:
+    proc = await mikan(tmp_path, "arena", "--rounds", "3", "--json", "--quiet", "--seed", "7")
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    summary = json.loads(out)
+    assert summary["rounds"] == 3 and summary["status"] == {"finished": 3}
+    assert set(summary["players"]) == {"mikan", "kinkan"}
+    db = tmp_path / "mikan.sqlite3"  # the default database, in the working directory
+    assert rows(db, "SELECT COUNT(*) FROM turns")[0][0] == summary["turns"]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_bad_options_are_clear(tmp_path: Path) -> None:
+    proc = await mikan(tmp_path, "arena", "--rules", '{"dakuten": "soft"}')
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and "dakuten must be one of strict | lenient" in err.decode()
+    proc = await mikan(tmp_path, "arena", "--players", "mikan,nobody")
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and "unknown player 'nobody'" in err.decode()
+
+
+async def test_killed_mid_round_then_restarted_loses_and_doubles_nothing(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    (tmp_path / "mikan.toml").write_text(roster(provider_server))
+    a, b = "/a/v1/chat/completions", "/b/v1/chat/completions"
+    provider_server.script(
+        a,
+        Reply(body=openai_ok("「りんご」")),
+        Reply(hang=True),
+        Reply(body=openai_ok("「らっぱ」")),
+    )
+    provider_server.script(
+        b,
+        Reply(body=openai_ok("「ごりら」")),
+        Reply(body=openai_ok("「パン」")),
+        Reply(body=openai_ok("うっかりしました")),
+    )
+    db = tmp_path / "mikan.sqlite3"
+
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet", "--json")
+    await asyncio.wait_for(provider_server.wait_in_flight(1), 60)  # A's 2nd turn is hanging
+    assert len(provider_server.seen) == 3
+    proc.kill()
+    await proc.wait()
+    before = rows(db, "SELECT id, idx, word, started_at FROM turns ORDER BY idx")
+    assert [(r[1], r[2]) for r in before] == [(0, "りんご"), (1, "ごりら")]
+    assert rows(db, "SELECT status FROM rounds") == [("running",)]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--rounds", "0", "--json", "--quiet")
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    after = rows(db, "SELECT id, idx, word, started_at FROM turns ORDER BY idx")
+    assert after[:2] == before  # untouched
+    assert [(r[1], r[2]) for r in after] == [
+        (0, "りんご"),
+        (1, "ごりら"),
+        (2, "らっぱ"),
+        (3, "パン"),
+    ]
+    assert rows(db, "SELECT status, winner_seat FROM rounds") == [("finished", 0)]
+    assert rows(db, "SELECT kind, label FROM probes") == [("intent", "accidental")]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert json.loads(out)["status"] == {"finished": 1}
+
+
+async def test_ctrl_c_marks_rounds_interrupted(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    (tmp_path / "mikan.toml").write_text(roster(provider_server))
+    provider_server.script(
+        "/a/v1/chat/completions", Reply(body=openai_ok("「りんご」")), Reply(hang=True)
+    )
+    provider_server.script("/b/v1/chat/completions", Reply(body=openai_ok("「ごりら」")))
+    db = tmp_path / "mikan.sqlite3"
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet")
+    await asyncio.wait_for(provider_server.wait_in_flight(1), 60)
+    proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 130, err.decode()
+    assert "interrupted" in err.decode()
+    assert rows(db, "SELECT status, end_reason FROM rounds") == [("interrupted", "cancelled")]
+    assert [r[0] for r in rows(db, "SELECT word FROM turns ORDER BY idx")] == ["りんご", "ごりら"]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
