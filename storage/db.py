@@ -60,13 +60,21 @@ class Database:
             target.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(target))
         conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a committed transaction survives a killed process.
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed transaction survives a killed process.
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+        except BaseException:
+            await conn.close()
+            raise
         db = cls(conn, target)
-        await db._migrate()
+        try:
+            await db._migrate()
+        except BaseException:
+            await conn.close()
+            raise
         return db
 
     async def close(self) -> None:

@@ -87,7 +87,7 @@ async def test_schema_wal_and_foreign_keys(tmp_path: Path) -> None:
 
 async def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
-    (await Database.open(path)).__class__  # create
+    await (await Database.open(path)).close()  # create it at the current schema
     con = sqlite3.connect(path)
     con.execute("INSERT INTO schema_version VALUES (999, 'future')")
     con.commit()
