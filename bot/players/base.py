@@ -314,6 +314,11 @@ class HttpAdapter(Adapter):
         record.response_body = redact(record.response_body, api_key)
         return record
 
+    @staticmethod
+    def _transport_error(attempt: Attempt, exc: BaseException) -> _Retry:
+        attempt.cause = f"transport: {type(exc).__name__}"
+        return _Retry(ProviderError("transport", f"{type(exc).__name__}: {exc}", retryable=True))
+
     async def _attempt(
         self, record: CallRecord, request: ChatRequest, api_key: str | None
     ) -> Parsed:
@@ -327,24 +332,25 @@ class HttpAdapter(Adapter):
         t0 = time.perf_counter()
         headers = {"content-type": "application/json", **self.headers(api_key)}
         try:
-            response = await self.client.post(
-                self.url(),
-                content=payload.encode(),
-                headers=headers,
-                timeout=self.config.timeout_s,
-            )
-        except httpx.TimeoutException as exc:
+            # The player's timeout bounds the whole exchange, whatever the transport.
+            async with asyncio.timeout(self.config.timeout_s):
+                response = await self.client.post(
+                    self.url(),
+                    content=payload.encode(),
+                    headers=headers,
+                    timeout=self.config.timeout_s,
+                )
+        except (httpx.TimeoutException, TimeoutError) as exc:
             attempt.latency_ms = (time.perf_counter() - t0) * 1000
+            if not _really_timed_out(exc):
+                raise self._transport_error(attempt, exc.__cause__ or exc) from exc
             attempt.cause = "timeout"
             raise _Retry(
                 ProviderError("timeout", f"no answer in {self.config.timeout_s}s", retryable=True)
             ) from exc
         except httpx.TransportError as exc:
             attempt.latency_ms = (time.perf_counter() - t0) * 1000
-            attempt.cause = f"transport: {type(exc).__name__}"
-            raise _Retry(
-                ProviderError("transport", f"{type(exc).__name__}: {exc}", retryable=True)
-            ) from exc
+            raise self._transport_error(attempt, exc) from exc
         attempt.latency_ms = (time.perf_counter() - t0) * 1000
         attempt.status = response.status_code
         attempt.request_id = self.request_id(response)
@@ -382,6 +388,14 @@ class HttpAdapter(Adapter):
         if parsed.response_id and not record.request_id:
             record.request_id = parsed.response_id
         return parsed
+
+
+def _really_timed_out(exc: BaseException) -> bool:
+    """httpx-aiohttp reports a refused connection as ConnectTimeout; tell them apart."""
+    cause = exc.__cause__
+    if isinstance(exc, httpx.TimeoutException) and isinstance(cause, OSError):
+        return isinstance(cause, TimeoutError)
+    return True
 
 
 def _note_wait(record: CallRecord, state: RetryCallState) -> None:

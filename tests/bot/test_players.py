@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.conversation import Conversation
-from bot.players import make_adapter
+from bot.players import make_adapter, make_client
 from bot.players.base import CallRecord
 from bot.roster import PlayerConfig
 from tests.support.providers import (
@@ -40,9 +40,11 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIKAN_TEST_KEY", KEY)
 
 
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient() as c:
+@pytest.fixture(params=["shared", "httpx"])
+async def client(request):
+    """The product's shared client (httpx over aiohttp) and plain httpx: both must work."""
+    c = make_client() if request.param == "shared" else httpx.AsyncClient()
+    async with c:
         yield c
 
 
