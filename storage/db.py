@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,20 +45,55 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
     return f"INSERT INTO {table} ({cols}) VALUES ({marks})", tuple(row.values())
 
 
+# A write: a function run on the database thread with the raw sqlite3 connection.
+Op = Callable[[sqlite3.Connection], Any]
+
+
+def _run_batch(raw: sqlite3.Connection, ops: list[Op]) -> list[tuple[bool, Any]]:
+    """Run writes in one transaction (group commit), each isolated by a savepoint so
+    one failing write is rolled back alone. Returns (ok, result or exception) per op,
+    all durable once this returns."""
+    results: list[tuple[bool, Any]] = []
+    raw.execute("BEGIN IMMEDIATE")
+    try:
+        for op in ops:
+            raw.execute("SAVEPOINT op")
+            try:
+                value = op(raw)
+            except Exception as exc:  # handed back to that op's caller
+                raw.execute("ROLLBACK TO op")
+                raw.execute("RELEASE op")
+                results.append((False, exc))
+            else:
+                raw.execute("RELEASE op")
+                results.append((True, value))
+        raw.execute("COMMIT")
+    except BaseException:
+        if raw.in_transaction:
+            raw.execute("ROLLBACK")
+        raise
+    return results
+
+
 class Database:
+    """Reads go through aiosqlite as usual. Writes are queued and committed in groups:
+    whatever writes are waiting when the database thread is free go in one transaction
+    (one thread hop, one commit), so many concurrent rounds do not queue behind each
+    other's commits. A write's caller resumes only after its commit."""
+
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
-        # aiosqlite shares one connection; interleaved coroutines must not share a
-        # transaction, so each write transaction holds this lock.
-        self._write = asyncio.Lock()
+        self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str] | None = None) -> Database:
         target = default_path(path)
         if str(target) != ":memory:":
             target.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(target))
+        # isolation_level None: transactions are ours (BEGIN/COMMIT in _run_batch).
+        conn = await aiosqlite.connect(str(target), isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
@@ -78,125 +113,131 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         await self._conn.close()
 
     async def _migrate(self) -> None:
-        async with self._write:
-            await self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        await self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        current = await self.schema_version()
+        if current > LATEST:
+            raise SchemaTooNewError(
+                f"{self.path} has schema version {current}; this Mikan knows up to {LATEST}"
             )
-            await self._conn.commit()
-            current = await self.schema_version()
-            if current > LATEST:
-                raise SchemaTooNewError(
-                    f"{self.path} has schema version {current}; this Mikan knows up to {LATEST}"
+        for version, sql in MIGRATIONS:
+            if version > current:
+                # The migration and its version row land in one transaction.
+                await self._conn.executescript(
+                    f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES "
+                    f"({version}, '{now_iso()}');\nCOMMIT;"
                 )
-            for version, sql in MIGRATIONS:
-                if version > current:
-                    # executescript commits first; the version row is written in the
-                    # same script so a migration and its record land together.
-                    await self._conn.executescript(
-                        f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES "
-                        f"({version}, '{now_iso()}');\nCOMMIT;"
-                    )
 
     async def schema_version(self) -> int:
         async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
             row = await cur.fetchone()
         return int(row[0] or 0) if row else 0
 
+    # -- the write queue ------------------------------------------------------------
+    async def _write(self, op: Op) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        # Shielded: a caller cancelled mid-write still has its write committed (or not)
+        # as one piece; it just stops waiting for the answer.
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                # aiosqlite runs this on its connection thread, like its own calls.
+                results = await self._conn._execute(
+                    _run_batch, self._conn._conn, [op for op, _ in batch]
+                )
+            except BaseException as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
     # -- writes ---------------------------------------------------------------------
 
     async def create_round(
         self, round_row: Mapping[str, Any], seats: Iterable[Mapping[str, Any]]
     ) -> tuple[int, list[int]]:
-        async with self._write:
-            try:
-                cur = await self._conn.execute(*_insert_sql("rounds", round_row))
-                round_id = int(cur.lastrowid or 0)
-                seat_ids = []
-                for seat in seats:
-                    cur = await self._conn.execute(
-                        *_insert_sql("seats", {"round_id": round_id, **seat})
-                    )
-                    seat_ids.append(int(cur.lastrowid or 0))
-                await self._conn.commit()
-            except BaseException:
-                await self._conn.rollback()
-                raise
-        return round_id, seat_ids
+        seat_rows = list(seats)
+
+        def op(raw: sqlite3.Connection) -> tuple[int, list[int]]:
+            round_id = int(raw.execute(*_insert_sql("rounds", round_row)).lastrowid or 0)
+            ids = [
+                int(raw.execute(*_insert_sql("seats", {"round_id": round_id, **s})).lastrowid or 0)
+                for s in seat_rows
+            ]
+            return round_id, ids
+
+        return await self._write(op)
 
     async def add_turn(
         self,
         turn: Mapping[str, Any],
         call: Mapping[str, Any] | None = None,
         seat_updates: Iterable[Mapping[str, Any]] = (),
-        round_update: Mapping[str, Any] | None = None,
     ) -> int:
-        """The turn, its model call, seats that left and the round's end: one transaction."""
-        async with self._write:
-            try:
-                cur = await self._conn.execute(*_insert_sql("turns", turn))
-                turn_id = int(cur.lastrowid or 0)
-                if call is not None:
-                    await self._conn.execute(*_insert_sql("calls", {**call, "turn_id": turn_id}))
-                for upd in seat_updates:
-                    await self._conn.execute(
-                        "UPDATE seats SET status = ?, out_reason = ?, out_turn = ? WHERE id = ?",
-                        (upd["status"], upd["out_reason"], upd["out_turn"], upd["id"]),
-                    )
-                if round_update is not None:
-                    await self._update_round(round_update)
-                await self._conn.commit()
-            except BaseException:
-                await self._conn.rollback()
-                raise
-        return turn_id
+        """The turn, its model call and the seats that left with it: one piece."""
+        updates = list(seat_updates)
+
+        def op(raw: sqlite3.Connection) -> int:
+            turn_id = int(raw.execute(*_insert_sql("turns", turn)).lastrowid or 0)
+            if call is not None:
+                raw.execute(*_insert_sql("calls", {**call, "turn_id": turn_id}))
+            for upd in updates:
+                raw.execute(
+                    "UPDATE seats SET status = ?, out_reason = ?, out_turn = ? WHERE id = ?",
+                    (upd["status"], upd["out_reason"], upd["out_turn"], upd["id"]),
+                )
+            return turn_id
+
+        return await self._write(op)
 
     async def add_probe(self, probe: Mapping[str, Any], calls: Iterable[Mapping[str, Any]]) -> int:
-        async with self._write:
-            try:
-                cur = await self._conn.execute(*_insert_sql("probes", probe))
-                probe_id = int(cur.lastrowid or 0)
-                for call in calls:
-                    await self._conn.execute(
-                        *_insert_sql(
-                            "calls", {**call, "probe_id": probe_id, "turn_id": probe["turn_id"]}
-                        )
-                    )
-                await self._conn.commit()
-            except BaseException:
-                await self._conn.rollback()
-                raise
-        return probe_id
+        call_rows = list(calls)
 
-    async def _update_round(self, upd: Mapping[str, Any]) -> None:
-        await self._conn.execute(
-            "UPDATE rounds SET status = ?, winner_seat = ?, end_reason = ?, ended_at = ? "
-            "WHERE id = ?",
-            (
-                upd["status"],
-                upd.get("winner_seat"),
-                upd.get("end_reason"),
-                upd.get("ended_at") or now_iso(),
-                upd["id"],
-            ),
-        )
+        def op(raw: sqlite3.Connection) -> int:
+            probe_id = int(raw.execute(*_insert_sql("probes", probe)).lastrowid or 0)
+            for call in call_rows:
+                raw.execute(
+                    *_insert_sql(
+                        "calls", {**call, "probe_id": probe_id, "turn_id": probe["turn_id"]}
+                    )
+                )
+            return probe_id
+
+        return await self._write(op)
 
     async def end_round(
         self, round_id: int, status: str, winner_seat: int | None, end_reason: str | None
     ) -> None:
-        async with self._write:
-            await self._update_round(
-                {
-                    "id": round_id,
-                    "status": status,
-                    "winner_seat": winner_seat,
-                    "end_reason": end_reason,
-                }
+        def op(raw: sqlite3.Connection) -> None:
+            raw.execute(
+                "UPDATE rounds SET status = ?, winner_seat = ?, end_reason = ?, ended_at = ? "
+                "WHERE id = ?",
+                (status, winner_seat, end_reason, now_iso(), round_id),
             )
-            await self._conn.commit()
+
+        await self._write(op)
 
     async def set_channel_settings(
         self,
@@ -205,15 +246,16 @@ class Database:
         rules: Mapping[str, Any],
         extra: Mapping[str, Any],
     ) -> None:
-        async with self._write:
-            await self._conn.execute(
+        def op(raw: sqlite3.Connection) -> None:
+            raw.execute(
                 "INSERT INTO channel_settings (channel_id, guild_id, rules_json, extra_json, "
                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET "
                 "rules_json = excluded.rules_json, extra_json = excluded.extra_json, "
                 "guild_id = excluded.guild_id, updated_at = excluded.updated_at",
                 (channel_id, guild_id, dumps(rules), dumps(extra), now_iso()),
             )
-            await self._conn.commit()
+
+        await self._write(op)
 
     # -- reads ----------------------------------------------------------------------
 

@@ -28,8 +28,27 @@ def make_adapter(
     return _HTTP[config.provider](config, client, sleep=sleep)
 
 
+class _StatelessCookies(httpx.Cookies):
+    """No cookie jar: each model call stands alone (and parsing Set-Cookie costs time)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class SharedClient(HttpxAiohttpClient):
+    _stateless_cookies = _StatelessCookies()
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return self._stateless_cookies
+
+    @cookies.setter
+    def cookies(self, value: object) -> None:
+        return None  # never keep cookies
+
+
 def make_client() -> httpx.AsyncClient:
-    """The one shared client: httpx's API over aiohttp's connection pool.
+    """The one shared client: httpx's API over aiohttp's connection pool, no cookie jar.
 
     httpx's own pool slows down sharply with many concurrent requests
     (encode/httpx#3215: ~330 requests/s with 64 callers here, see docs/BENCHMARKS.md);
@@ -37,7 +56,7 @@ def make_client() -> httpx.AsyncClient:
     player sets its own.
     """
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
-    return HttpxAiohttpClient(
+    return SharedClient(
         limits=limits,
         timeout=httpx.Timeout(60.0),
         follow_redirects=False,

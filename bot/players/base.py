@@ -240,6 +240,7 @@ class HttpAdapter(Adapter):
         self.client = client
         self._sleep: Sleep = sleep or asyncio.sleep
         self._backoff = wait_random_exponential(multiplier=backoff_base_s, max=backoff_max_s)
+        self._url = httpx.URL(self.url())  # parsed once, not per call
 
     # -- what each provider defines --------------------------------------------------
     @abstractmethod
@@ -335,7 +336,7 @@ class HttpAdapter(Adapter):
             # The player's timeout bounds the whole exchange, whatever the transport.
             async with asyncio.timeout(self.config.timeout_s):
                 response = await self.client.post(
-                    self.url(),
+                    self._url,
                     content=payload.encode(),
                     headers=headers,
                     timeout=self.config.timeout_s,

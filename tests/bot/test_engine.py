@@ -344,7 +344,10 @@ async def test_a_resumed_round_is_the_round_that_was_being_played(db: Database) 
     with pytest.raises(asyncio.CancelledError):
         await runs[0]
     assert (await db.round(engine.round_id))["status"] == "running"
-    assert len(await db.turns(engine.round_id)) == 3
+    # Turn 2 was announced; a write already queued when the cancel landed is committed
+    # whole (or not at all), never half.
+    cut_at = [(t["idx"], t["word"], t["outcome"]) for t in await db.turns(engine.round_id)]
+    assert cut_at == expected[: len(cut_at)] and len(cut_at) in (3, 4)
 
     surface = Recorder(db)
     resumed = await RoundEngine.resume(db, engine.round_id, adapters, surface, REF)
@@ -371,7 +374,7 @@ async def test_cancelled_round_is_marked_interrupted(db: Database) -> None:
         await runs[0]
     row = await db.round(engine.round_id)
     assert row["status"] == "interrupted"
-    assert len(await db.turns(engine.round_id)) == 2  # nothing committed is lost
+    assert len(await db.turns(engine.round_id)) >= 2  # nothing committed is lost
 
 
 async def test_stop_ends_a_round_waiting_for_a_person(db: Database) -> None:

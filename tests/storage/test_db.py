@@ -121,3 +121,27 @@ def test_default_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIKAN_DB", "/x/y.db")
     assert default_path() == Path("/x/y.db")
     assert default_path("z.db") == Path("z.db")
+
+
+async def test_group_commit_isolates_a_failing_write(tmp_path: Path) -> None:
+    import asyncio
+
+    db = await Database.open(tmp_path / "g.sqlite3")
+    try:
+        rid, (s0, _) = await db.create_round(_round(), [_seat(0), _seat(1)])
+        # 40 writes queued at once (committed together); number 7 repeats index 3.
+        idxs = [*range(7), 3, *range(7, 39)]
+        results = await asyncio.gather(
+            *(db.add_turn(_turn(rid, s0, i)) for i in idxs), return_exceptions=True
+        )
+        failed = [i for i, r in zip(idxs, results, strict=True) if isinstance(r, Exception)]
+        assert failed == [3] and isinstance(results[7], sqlite3.IntegrityError)
+        assert [t["idx"] for t in await db.turns(rid)] == list(range(39))
+        ids = [r for r in results if not isinstance(r, Exception)]
+        assert len(set(ids)) == 39  # each caller got its own row id back
+    finally:
+        await db.close()
+    # all of it is on disk for the next process
+    con = sqlite3.connect(tmp_path / "g.sqlite3")
+    assert con.execute("SELECT COUNT(*) FROM turns").fetchone() == (39,)
+    con.close()
