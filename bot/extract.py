@@ -22,7 +22,8 @@ Source = Literal["quote", "bold", "line"]
 MAX_WORD_CHARS = 40
 
 _KANA = "\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30ff"
-_JP = _KANA + "\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff"
+# CJK unified ideographs with extensions A and B-H (𠮷), compatibility ideographs, 々〆.
+_JP = _KANA + "\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff\U00020000-\U0003134f"
 _JP_CHAR = re.compile(f"[{_JP}]")
 _JP_RUN = re.compile(f"^[{_JP}]+$")
 _KANA_RUN = re.compile(f"^[{_KANA}]+$")

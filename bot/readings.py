@@ -21,7 +21,7 @@ from sudachipy import Dictionary, SplitMode
 
 from bot.kana import SOKUON, is_kana_reading, joint_key, to_hiragana, to_katakana
 
-_KANJI = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff]")
+_KANJI = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff\U00020000-\U0003134f]")
 _NOUN_POS = frozenset({"名詞", "代名詞"})
 _CACHE_SIZE = 1 << 16
 _INDEX_FORMAT = 1
@@ -87,7 +87,8 @@ class Analyser:
     def __init__(self, *, cache_size: int = _CACHE_SIZE) -> None:
         self._dictionary = Dictionary(dict="core")
         self._local = threading.local()
-        self._kakasi = pykakasi.kakasi()
+        # pykakasi holds ~115 MB once built and is only the last resort: built on first need.
+        self._kakasi: pykakasi.kakasi | None = None
         self._kakasi_lock = threading.Lock()
         self._noun_readings: frozenset[str] | None = None
         self._index_lock = threading.Lock()
@@ -209,8 +210,13 @@ class Analyser:
 
     def _kakasi_reading(self, surface: str) -> str | None:
         with self._kakasi_lock:
+            if self._kakasi is None:
+                self._kakasi = pykakasi.kakasi()
             parts = self._kakasi.convert(surface)
         reading = "".join(p["hira"] for p in parts)
+        # Every kanji reads as at least one kana; fewer means pykakasi dropped some.
+        if len(reading) < len(_KANJI.findall(surface)):
+            return None
         return reading if is_kana_reading(reading) else None
 
     def _analyse(self, surface: str) -> Analysis:
@@ -225,9 +231,10 @@ class Analyser:
         sudachi = [contextual] if contextual else []
         ordered = sudachi + entries if contextual in entries else entries + sudachi
         readings = [(r, ReadingSource.SUDACHI) for r in ordered]
-        kakasi = self._kakasi_reading(surface)
-        if kakasi:
-            readings.append((kakasi, ReadingSource.PYKAKASI))
+        if not readings:  # the analyser could not read it: pykakasi, the last resort
+            kakasi = self._kakasi_reading(surface)
+            if kakasi:
+                readings.append((kakasi, ReadingSource.PYKAKASI))
         # The same reading from two sources keeps its first (more trusted) source.
         first: dict[str, ReadingSource] = {}
         for reading, source in readings:

@@ -14,15 +14,25 @@ import hashlib
 import json
 import random
 import time
+from functools import cache
 
 from bot.kana import joint_key
 from bot.lexicon import Entry, load
 from bot.players.base import Adapter, Attempt, CallRecord, ChatRequest, now_iso
 from bot.referee import ends_with_n
-from bot.rules import Rules
 
 MODEL_ID = "mikan-offline-1"
-_STRICT, _LENIENT = Rules(), Rules(dakuten="lenient")
+
+
+@cache
+def _by_prefix(lenient: bool) -> dict[str, tuple[Entry, ...]]:
+    """Lexicon entries by the joint form of their first one and two kana."""
+    out: dict[str, list[Entry]] = {}
+    for e in load():
+        key = joint_key(e.reading, lenient=lenient)
+        for n in (1, 2):
+            out.setdefault(key[:n], []).append(e)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 class OfflineAdapter(Adapter):
@@ -35,19 +45,16 @@ class OfflineAdapter(Adapter):
         return random.Random(h.digest())
 
     def _candidates(self, request: ChatRequest) -> list[Entry]:
-        from bot.referee import fits
-
         hint = request.hint
-        entries = load()
-        if hint is None:
-            return list(entries)
-        rules = _LENIENT if hint.lenient else _STRICT
-        return [
-            e
-            for e in entries
-            if (not hint.allowed or fits(e.reading, hint.allowed, rules))
-            and joint_key(e.reading) not in hint.used
-        ]
+        if hint is None or not hint.allowed:
+            pool: list[Entry] = list(load())
+        else:
+            index = _by_prefix(hint.lenient)
+            pool = [
+                e for m in hint.allowed for e in index.get(joint_key(m, lenient=hint.lenient), ())
+            ]
+        used = hint.used if hint else frozenset()
+        return [e for e in dict.fromkeys(pool) if joint_key(e.reading) not in used]
 
     def _say(self, rng: random.Random, entry: Entry) -> str:
         word = (

@@ -2,6 +2,7 @@
 
 import pytest
 
+from bot.kana import joint_key
 from bot.lexicon import load
 from bot.referee import Referee
 
@@ -25,5 +26,6 @@ def test_entry_is_a_known_noun(ref: Referee, entry) -> None:
     assert as_kana.reading == entry.reading
     assert not {"not_a_noun", "unknown_word", "unreadable"} & set(as_kana.violations)
     as_written = ref.judge(entry.surface)
-    assert entry.reading in as_written.candidates
+    # ぢ and じ are one sound at the joint (鼻血 is read はなじ by the analyser)
+    assert joint_key(entry.reading) in {joint_key(c) for c in as_written.candidates}
     assert not {"not_a_noun", "unknown_word", "unreadable"} & set(as_written.violations)

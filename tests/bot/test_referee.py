@@ -287,3 +287,10 @@ def test_rules_defaults() -> None:
 def test_bad_rules_name_the_option(data: object, message: str) -> None:
     with pytest.raises(RulesError, match=message):
         Rules.from_mapping(data)
+
+
+def test_rare_kanji_outside_the_basic_block(ref: Referee) -> None:
+    # 𠮷 (U+20BB7) is Japanese script too; a reading the fallback cannot give whole is none
+    v = ref.judge("𠮷野家")
+    assert v.word == "𠮷野家"
+    assert v.reading is None or len(v.reading) >= 3
