@@ -26,11 +26,9 @@ def _judge(args: argparse.Namespace) -> int:
 def _players(args: argparse.Namespace) -> int:
     import json
 
-    from bot.roster import Roster, RosterError
-
     try:
-        roster = Roster.load(args.config)
-    except RosterError as exc:
+        roster = _load_roster(args.config)
+    except CliError as exc:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2
     rows = [
@@ -69,6 +67,15 @@ def _players(args: argparse.Namespace) -> int:
 
 class CliError(Exception):
     """A clear message for the user; exit code 2."""
+
+
+def _load_roster(path: str | None):  # type: ignore[no-untyped-def]
+    from bot.roster import Roster, RosterError
+
+    try:
+        return Roster.load(path)
+    except RosterError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def _rules(text: str | None):  # type: ignore[no-untyped-def]
@@ -120,13 +127,9 @@ async def _arena_main(args: argparse.Namespace) -> int:
         run_arena,
         summarise,
     )
-    from bot.roster import Roster, RosterError
     from storage.db import Database
 
-    try:
-        roster = Roster.load(args.config)
-    except RosterError as exc:
-        raise CliError(str(exc)) from exc
+    roster = _load_roster(args.config)
     opts = ArenaOptions(
         players=_pick_players(roster, args.players, 2),
         rounds=args.rounds,
@@ -231,14 +234,10 @@ async def _console_main(args: argparse.Namespace) -> int:
     from bot.console import CONSOLE_USER, ConsoleSurface
     from bot.engine import RoundEngine
     from bot.referee import Referee
-    from bot.roster import Roster, RosterError
     from bot.rounds import RoundSpec, SeatSpec
     from storage.db import Database
 
-    try:
-        roster = Roster.load(args.config)
-    except RosterError as exc:
-        raise CliError(str(exc)) from exc
+    roster = _load_roster(args.config)
     configs = _pick_players(roster, args.players, 1)
     console = Console(highlight=False)
     db = await Database.open(args.db)

@@ -403,3 +403,19 @@ async def test_round_ended_event_lists_violations(db: Database) -> None:
     await engine.run()
     (ended,) = surface.of(RoundEnded)
     assert ended.violations["X"] == ("ends_with_n",) and ended.winner.name == "Y"
+
+
+async def test_sudden_death_between_two_has_a_winner(db: Database) -> None:
+    adapters = {c.key: make_adapter(c, None) for c in [offline("x", 1, 0.0), offline("y", 2, 1.0)]}
+    surface = Recorder(db)
+    spec = RoundSpec(seats=seats("x", "y"), mode="sudden_death", start_word="うみ")
+    engine = await RoundEngine.create(db, spec, adapters, surface, REF)
+    summary = await engine.run()
+    # y reaches for a ん-word at its first chance; x never does
+    assert summary.winner == "X" and summary.reason == "sudden_death"
+    turns = await db.turns(engine.round_id)
+    assert turns[-1]["outcome"] == "violation" and json.loads(turns[-1]["violations_json"]) == [
+        "ends_with_n"
+    ]
+    assert all(t["outcome"] == "accepted" for t in turns[:-1])
+    assert (await db.round(engine.round_id))["winner_seat"] == 0
