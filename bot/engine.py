@@ -138,6 +138,41 @@ def _turn_from_verdict(
     )
 
 
+def _wordless_turn(
+    idx: int,
+    position: int,
+    outcome: str,
+    required: tuple[str, ...],
+    prev: str | None,
+    started: str,
+    t0: float,
+    *,
+    next_: tuple[str, ...] = (),
+    violations: tuple[str, ...] = (),
+    no_answer_reason: str | None = None,
+) -> TurnRecord:
+    """A turn with no text to judge: a model's no_answer or a person's timeout."""
+    return TurnRecord(
+        idx=idx,
+        position=position,
+        outcome=outcome,
+        required=required,
+        prev_word=prev,
+        raw_text=None,
+        word=None,
+        reading=None,
+        reading_source=None,
+        first=None,
+        next=next_,
+        violations=violations,
+        self_flag=None,
+        no_answer_reason=no_answer_reason,
+        started_at=started,
+        ended_at=now_iso(),
+        duration_ms=(time.perf_counter() - t0) * 1000,
+    )
+
+
 class RoundEngine:
     def __init__(
         self,
@@ -357,24 +392,16 @@ class RoundEngine:
                 state.next_idx, seat.position, required, prev, record.text, verdict, started, t0
             )
         else:
-            turn = TurnRecord(
-                idx=state.next_idx,
-                position=seat.position,
-                outcome="no_answer",
-                required=required,
-                prev_word=prev,
-                raw_text=None,
-                word=None,
-                reading=None,
-                reading_source=None,
-                first=None,
-                next=required,
-                violations=(),
-                self_flag=None,
+            turn = _wordless_turn(
+                state.next_idx,
+                seat.position,
+                "no_answer",
+                required,
+                prev,
+                started,
+                t0,
+                next_=required,
                 no_answer_reason=record.error,
-                started_at=started,
-                ended_at=now_iso(),
-                duration_ms=(time.perf_counter() - t0) * 1000,
             )
         turn_id = await self._commit(seat, turn, record)
         if turn.outcome == "violation":
@@ -400,24 +427,15 @@ class RoundEngine:
         finally:
             self._awaiting = None
         if text is None:
-            turn = TurnRecord(
-                idx=state.next_idx,
-                position=seat.position,
-                outcome="violation",
-                required=required,
-                prev_word=prev,
-                raw_text=None,
-                word=None,
-                reading=None,
-                reading_source=None,
-                first=None,
-                next=(),
+            turn = _wordless_turn(
+                state.next_idx,
+                seat.position,
+                "violation",
+                required,
+                prev,
+                started,
+                t0,
                 violations=(str(Violation.TIMEOUT),),
-                self_flag=None,
-                no_answer_reason=None,
-                started_at=started,
-                ended_at=now_iso(),
-                duration_ms=(time.perf_counter() - t0) * 1000,
             )
         else:
             verdict = state.referee.judge(
