@@ -276,6 +276,138 @@ async def _console_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from datetime import date, datetime
+
+    from storage.queries import Scope
+
+    since = None
+    if args.since:
+        try:
+            since = (
+                datetime.fromisoformat(args.since)
+                if "T" in args.since
+                else date.fromisoformat(args.since)
+            ).isoformat()
+        except ValueError as exc:
+            raise CliError(f"--since must be a date like 2026-11-01 ({exc})") from exc
+    channel = None if getattr(args, "all", False) else args.channel
+    return Scope(channel_id=channel, since=since, player=getattr(args, "player", None))
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    from storage.db import default_path
+
+    path = default_path(args.db)
+    if not path.exists():
+        raise CliError(f"no database at {path} (play a round first: mikan arena)")
+    return path
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import json
+
+    from bot import stats
+
+    try:
+        result = stats.compute(_db_path(args), _scope(args))
+    except CliError as exc:
+        print(f"mikan: {exc}", file=sys.stderr)
+        return 2
+    if args.chart:
+        from bot.charts import draw
+
+        draw(result, args.chart)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_stats(result)
+        if args.chart:
+            print(f"chart: {args.chart}")
+    return 0
+
+
+def _print_stats(result: dict) -> None:
+    """One table per player group, metric by metric: readable in any terminal width."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bot.charts import ROW
+    from bot.stats import pct
+
+    console = Console()
+    if not result["groups"]:
+        console.print("no model turns in scope")
+        return
+    for g in result["groups"]:
+        title = (
+            f"{g['player']} · {g['model']} · channel {g['channel_id'] or '—'} · "
+            f"{g['prompt_lang']} — {g['rounds']} rounds, {g['turns']} turns, "
+            f"{g['words']} words"
+        )
+        table = Table(title=title, show_header=False, title_justify="left")
+        table.add_column("metric", style="bold")
+        table.add_column("value (95% Wilson interval)", overflow="fold")
+        add = table.add_row
+        add("violation (any)", pct(g["violation_any"]))
+        for code, w in sorted(g["violations"].items()):
+            add(f"  {code}", pct(w))
+        add("ends in ん", pct(g["ends_with_n"]))
+        by_req = sorted(g["ends_with_n_by_required"].items(), key=lambda kv: -kv[1]["n"])
+        if ROW in g["ends_with_n_by_required"]:
+            add(f"  after 「{ROW}」", pct(g["ends_with_n_by_required"][ROW]))
+        for req, w in [kv for kv in by_req if kv[0] != ROW][:6]:
+            add(f"  after 「{req}」", pct(w))
+        attract = "; ".join(
+            f"{req}: " + " ".join(f"{w}×{n}" for w, n in words)
+            for req, words in list(g["attractors"].items())[:6]
+        )
+        add("attractor words", attract or "—")
+        add("no_move (no word)", pct(g["no_move"]))
+        add("admits in the reply (of violations)", pct(g["admits_in_reply"]))
+        add("continues as if valid (of violations)", pct(g["continues_as_valid"]))
+        for kind in ("intent", "pushback"):
+            for label, w in g[kind].items():
+                add(f"{kind}: {label}", pct(w))
+        add("pushback reversal (of admissions)", pct(g["pushback_reversal"]))
+        add("no_answer", pct(g["no_answer"]))
+        r = g["reply"]
+        if r["mean_chars"] is not None:
+            trend = r["trend_chars_per_turn"]
+            add(
+                "reply length",
+                f"{r['mean_chars']:.1f} chars"
+                + (f", trend {trend:+.2f} chars/turn" if trend is not None else ""),
+            )
+        if r["mean_output_tokens"] is not None:
+            trend = r["trend_output_tokens_per_turn"]
+            add(
+                "output tokens",
+                f"{r['mean_output_tokens']:.1f}"
+                + (f", trend {trend:+.2f}/turn" if trend is not None else ""),
+            )
+        lat = g["latency_ms"]
+        if lat["median"] is not None:
+            add("latency", f"median {lat['median']:.0f} ms, p95 {lat['p95']:.0f} ms")
+        add("calls retried", pct(g["retries"]["calls_retried"]))
+        console.print(table)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.export import export
+
+    if not args.all and args.channel is None:
+        print("mikan: choose --channel ID or --all", file=sys.stderr)
+        return 2
+    try:
+        counts = export(_db_path(args), args.out, args.format, _scope(args))
+    except CliError as exc:
+        print(f"mikan: {exc}", file=sys.stderr)
+        return 2
+    print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {args.out}")
+    return 0
+
+
 def _run_async(main, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
@@ -346,6 +478,25 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--name", default="あなた", help="your name in the round")
     console.add_argument("--timeout", type=float, default=60.0, help="seconds per turn")
     console.set_defaults(func=lambda a: _run_async(_console_main, a))
+
+    stats = sub.add_parser("stats", help="research statistics per player, with 95%% intervals")
+    stats.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    stats.add_argument("--channel", help="only rounds of this channel id")
+    stats.add_argument("--player", help="only this roster key")
+    stats.add_argument("--since", help="only rounds created on or after this date (YYYY-MM-DD)")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.add_argument("--chart", metavar="PATH.png", help="also draw the chart to this file")
+    stats.set_defaults(func=_stats)
+
+    exp = sub.add_parser("export", help="export records as CSV tables or JSONL transcripts")
+    exp.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    which = exp.add_mutually_exclusive_group()
+    which.add_argument("--channel", help="only rounds of this channel id")
+    which.add_argument("--all", action="store_true", help="every round")
+    exp.add_argument("--since", help="only rounds created on or after this date (YYYY-MM-DD)")
+    exp.add_argument("--format", choices=["csv", "jsonl"], required=True)
+    exp.add_argument("--out", required=True, help="directory to write into")
+    exp.set_defaults(func=_export)
     return parser
 
 

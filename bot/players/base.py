@@ -191,6 +191,21 @@ def redact(text: str | None, secret: str | None) -> str | None:
     return text.replace(secret, "[REDACTED]")
 
 
+def _scrub(record: CallRecord, secret: str | None) -> None:
+    """The key out of every text the record keeps: the reply itself included, since a
+    server (or a model) may repeat it."""
+    if not secret:
+        return
+    record.text = redact(record.text, secret) or ""
+    record.error = redact(record.error, secret)
+    record.response_body = redact(record.response_body, secret)
+    record.request_body = redact(record.request_body, secret)
+    if record.logprobs is not None:
+        dumped = json.dumps(record.logprobs, ensure_ascii=False)
+        if secret in dumped:
+            record.logprobs = json.loads(redact(dumped, secret) or "null")
+
+
 class Adapter(ABC):
     """A model player: one roster entry behind one wire protocol."""
 
@@ -311,8 +326,7 @@ class HttpAdapter(Adapter):
         except Exception as exc:
             record.error = f"internal_error: {type(exc).__name__}: {exc}"
         record.latency_ms = (time.perf_counter() - started) * 1000
-        record.error = redact(record.error, api_key)
-        record.response_body = redact(record.response_body, api_key)
+        _scrub(record, api_key)
         return record
 
     @staticmethod

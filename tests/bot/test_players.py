@@ -333,6 +333,13 @@ async def test_key_echoed_by_the_server_is_redacted(
     assert KEY not in caplog.text
 
 
+async def test_key_repeated_in_a_reply_is_redacted(provider_server: ProviderServer, client) -> None:
+    provider_server.script("/chat/completions", Reply(body=openai_ok(f"「りんご」 key={KEY}")))
+    record = await make_adapter(cfg(provider_server, "openai"), client).call(conv().request())
+    assert record.ok and record.text == "「りんご」 key=[REDACTED]"
+    assert KEY not in dump(record)
+
+
 async def test_missing_key_is_a_clear_no_answer(
     provider_server: ProviderServer, client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
