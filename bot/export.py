@@ -8,11 +8,12 @@ they cannot be in an export.
 from __future__ import annotations
 
 import csv
-import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Literal
+
+import orjson
 
 from storage import queries as q
 
@@ -38,60 +39,66 @@ def restore(cell: str) -> str:
 def _csv(con: Any, out: Path) -> dict[str, int]:
     counts = {}
     for table in q.TABLES:
-        cols = q.columns(con, table)
-        n = 0
         with (out / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
             writer = csv.writer(f)
-            writer.writerow(cols)
-            for row in q.stream_table(con, table):
-                writer.writerow(["" if v is None else neutralise(v) for v in row])
-                n += 1
+            writer.writerow(q.columns(con, table))
+            rows = q.stream_csv_rows(con, table)
+            n = 0
+            while batch := rows.fetchmany(5000):
+                writer.writerows(batch)
+                n += len(batch)
         counts[table] = n
     return counts
 
 
 def _jsonl(con: Any, out: Path) -> dict[str, int]:
+    """Per round: the round, its seats, then each turn followed by its model call and its
+    probes (each followed by its own calls). Every line carries ``schema_version``."""
     version = q.schema_version(con)
-    counts: dict[str, int] = defaultdict(int)
-    with (out / "events.jsonl").open("w", encoding="utf-8") as f:
+    cols = {t: q.columns(con, t) for t in q.TABLES}
+    pos = {(t, c): i for t, names in cols.items() for i, c in enumerate(names)}
+    counts: Counter[str] = Counter()
+    with (out / "events.jsonl").open("wb") as f:
 
-        def emit(kind: str, row: Any) -> None:
-            obj = {"schema_version": version, "type": kind, **dict(row)}
-            f.write(json.dumps(obj, ensure_ascii=False))
-            f.write("\n")
-            counts[kind] += 1
+        def emit(kind: str, table: str, row: tuple) -> None:
+            f.write(
+                orjson.dumps(
+                    {
+                        "schema_version": version,
+                        "type": kind,
+                        **dict(zip(cols[table], row, strict=True)),
+                    }
+                )
+            )
+            f.write(b"\n")
+            counts[table] += 1
 
         for round_id in q.round_ids(con):
-            (round_row,) = con.execute("SELECT * FROM rounds WHERE id = ?", (round_id,))
-            emit("round", round_row)
             kids = q.round_children(con, round_id)
+            emit("round", "rounds", kids["rounds"][0])
             for seat in kids["seats"]:
-                emit("seat", seat)
-            calls_by_turn: dict[int, list[Any]] = defaultdict(list)
-            calls_by_probe: dict[int, list[Any]] = defaultdict(list)
+                emit("seat", "seats", seat)
+            calls_by_turn: dict[int, list[tuple]] = defaultdict(list)
+            calls_by_probe: dict[int, list[tuple]] = defaultdict(list)
             for call in kids["calls"]:
-                if call["probe_id"] is not None:
-                    calls_by_probe[call["probe_id"]].append(call)
+                probe_id = call[pos["calls", "probe_id"]]
+                if probe_id is not None:
+                    calls_by_probe[probe_id].append(call)
                 else:
-                    calls_by_turn[call["turn_id"]].append(call)
-            probes_by_turn: dict[int, list[Any]] = defaultdict(list)
+                    calls_by_turn[call[pos["calls", "turn_id"]]].append(call)
+            probes_by_turn: dict[int, list[tuple]] = defaultdict(list)
             for probe in kids["probes"]:
-                probes_by_turn[probe["turn_id"]].append(probe)
-            for turn in sorted(kids["turns"], key=lambda t: t["idx"]):
-                emit("turn", turn)
-                for call in calls_by_turn.pop(turn["id"], ()):
-                    emit("call", call)
-                for probe in probes_by_turn.pop(turn["id"], ()):
-                    emit("probe", probe)
-                    for call in calls_by_probe.pop(probe["id"], ()):
-                        emit("call", call)
-    return {
-        "rounds": counts["round"],
-        "seats": counts["seat"],
-        "turns": counts["turn"],
-        "probes": counts["probe"],
-        "calls": counts["call"],
-    }
+                probes_by_turn[probe[pos["probes", "turn_id"]]].append(probe)
+            for turn in sorted(kids["turns"], key=lambda t: t[pos["turns", "idx"]]):
+                emit("turn", "turns", turn)
+                turn_id = turn[pos["turns", "id"]]
+                for call in calls_by_turn.pop(turn_id, ()):
+                    emit("call", "calls", call)
+                for probe in probes_by_turn.pop(turn_id, ()):
+                    emit("probe", "probes", probe)
+                    for call in calls_by_probe.pop(probe[pos["probes", "id"]], ()):
+                        emit("call", "calls", call)
+    return {t: counts[t] for t in q.TABLES}
 
 
 def export(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,8 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
     try:
         q.load_scope(con, scope)
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for row in q.totals(con):
+        totals = q.totals(con)
+        for row in totals:
             judged, violations = row["judged"] or 0, row["violations"] or 0
             groups[_key(row)] = {
                 "player": row["player_key"],
@@ -148,15 +148,9 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
                     if r["mean_output_tokens"] is not None
                 ]
             )
-        lat: dict[tuple[Any, ...], list[float]] = defaultdict(list)
-        for key, value in q.latencies(con):
-            lat[key].append(value)
-        for key, values in lat.items():
-            values.sort()
-            groups[key]["latency_ms"]["median"] = statistics.median(values)
-            groups[key]["latency_ms"]["p95"] = values[
-                min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)
-            ]
+        for key, (median, p95) in q.latency_quantiles(con, totals).items():
+            groups[key]["latency_ms"]["median"] = median
+            groups[key]["latency_ms"]["p95"] = p95
         labels: dict[tuple[Any, ...], dict[str, dict[str, int]]] = defaultdict(
             lambda: defaultdict(dict)
         )

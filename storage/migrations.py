@@ -127,6 +127,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        -- Statistics join every turn to its call; with the analytic columns in the index
+        -- they never read the raw bodies (most of a call row's bytes).
+        CREATE INDEX calls_turn_stats ON calls(
+            turn_id, purpose, model_reported, input_tokens, output_tokens, latency_ms, retries);
+        DROP INDEX calls_turn;
+        -- Transcript exports read a round's probes.
+        CREATE INDEX probes_round ON probes(round_id);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -7,6 +7,7 @@ aggregate it in SQL; exports stream rows with ``fetchmany`` and never hold a tab
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ def connect_readonly(path: str | Path) -> sqlite3.Connection:
         raise FileNotFoundError(f"no database at {path}")
     con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
+    con.execute("PRAGMA temp_store = MEMORY")
     return con
 
 
@@ -58,36 +60,37 @@ def load_scope(con: sqlite3.Connection, scope: Scope) -> None:
         where += " AND s.player_key = ?"
         params.append(scope.player)
     con.execute("DROP TABLE IF EXISTS temp.st")
-    # A turn without a reported model id (no_answer) counts under the id last reported
-    # on its seat, else by its player, else the model asked for. (SQLite takes a bare
-    # column from the row that gave MAX(id).)
-    for name, key in (("sm", "seat_id"), ("pm", "player_key")):
-        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {key} AS k, model_reported AS model, MAX(id) "
-            f"FROM calls WHERE model_reported IS NOT NULL GROUP BY {key}"
-        )
-        con.execute(f"CREATE INDEX temp.{name}_k ON {name}(k)")
     con.execute(
         f"""
         CREATE TEMP TABLE st AS
         SELECT t.id AS turn_id, t.round_id, t.idx, t.outcome, t.word, t.violations_json AS v,
                t.self_flag, t.required_json AS req, length(t.raw_text) AS chars,
-               s.player_key, COALESCE(c.model_reported, sm.model, pm.model, s.model_asked, '')
-                 AS model,
+               t.seat_id, s.player_key, c.model_reported AS model, s.model_asked,
                COALESCE(r.channel_id, '') AS channel_id, r.prompt_lang,
                c.output_tokens, c.input_tokens, c.latency_ms, c.retries,
-               c.id IS NOT NULL AS has_call,
+               c.turn_id IS NOT NULL AS has_call,
                instr(t.violations_json, '"ends_with_n"') > 0 AS ends_n
         FROM turns t
         JOIN seats s ON s.id = t.seat_id AND s.kind = 'model'
         JOIN rounds r ON r.id = t.round_id
         LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn'
-        LEFT JOIN sm ON sm.k = s.id
-        LEFT JOIN pm ON pm.k = s.player_key
         WHERE {where}
         """,
         params,
+    )
+    # A turn without a reported model id (no_answer) counts under the id last reported
+    # on its seat, else by its player (in scope), else the model asked for. SQLite takes
+    # the bare column from the row that gave MAX(turn_id).
+    for name, key in (("sm", "seat_id"), ("pm", "player_key")):
+        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        con.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT {key} AS k, model, MAX(turn_id) "
+            f"FROM st WHERE model IS NOT NULL GROUP BY {key}"
+        )
+        con.execute(f"CREATE INDEX temp.{name}_k ON {name}(k)")
+    con.execute(
+        "UPDATE st SET model = COALESCE((SELECT model FROM sm WHERE k = st.seat_id), "
+        "(SELECT model FROM pm WHERE k = st.player_key), model_asked, '') WHERE model IS NULL"
     )
 
 
@@ -115,6 +118,7 @@ def totals(con: sqlite3.Connection) -> list[dict]:
           AVG(retries) AS mean_retries,
           SUM(retries > 0) AS calls_retried,
           AVG(latency_ms) AS mean_latency_ms,
+          COUNT(latency_ms) AS n_latency,
           COUNT(DISTINCT round_id) AS rounds
         FROM st GROUP BY {_G} ORDER BY {_G}""",
     )
@@ -159,11 +163,24 @@ def by_turn_index(con: sqlite3.Connection) -> list[dict]:
     )
 
 
-def latencies(con: sqlite3.Connection) -> Iterator[tuple[tuple, float]]:
-    cur = con.execute(f"SELECT {_G}, latency_ms FROM st WHERE latency_ms IS NOT NULL")
-    while batch := cur.fetchmany(10_000):
-        for row in batch:
-            yield tuple(row[:4]), row[4]
+def latency_quantiles(con: sqlite3.Connection, groups: list[dict]) -> dict[tuple, tuple]:
+    """(median, p95) per group, read off an index instead of sorting in Python."""
+    con.execute(f"CREATE INDEX IF NOT EXISTS temp.st_lat ON st({_G}, latency_ms)")
+    where = " AND ".join(f"{g} IS ?" for g in GROUP)
+    sql = (
+        f"SELECT latency_ms FROM st WHERE {where} AND latency_ms IS NOT NULL "
+        "ORDER BY latency_ms LIMIT ? OFFSET ?"
+    )
+    out = {}
+    for g in groups:
+        n = g["n_latency"]
+        if not n:
+            continue
+        key = tuple(g[k] for k in GROUP)
+        middle = [r[0] for r in con.execute(sql, (*key, 2 - n % 2, (n - 1) // 2))]
+        (p95,) = con.execute(sql, (*key, 1, math.ceil(0.95 * n) - 1)).fetchone()
+        out[key] = (sum(middle) / len(middle), p95)
+    return out
 
 
 def probe_labels(con: sqlite3.Connection) -> list[dict]:
@@ -194,14 +211,44 @@ def select_rounds(con: sqlite3.Connection, scope: Scope) -> None:
     con.execute("CREATE INDEX temp.xr_id ON xr(id)")
 
 
-def stream_table(con: sqlite3.Connection, table: str, batch: int = 5000) -> Iterator[sqlite3.Row]:
-    """Rows of ``table`` for the rounds in ``xr``, in id order, a batch at a time."""
-    key = "id" if table == "rounds" else "round_id"
-    cur = con.execute(
-        f"SELECT x.* FROM {table} x WHERE x.{key} IN (SELECT id FROM xr) ORDER BY x.id"
+# OWASP "CSV injection": text a spreadsheet would run as a formula gets a leading quote.
+# Leading quotes are looked through (ltrim) so the escaping is exactly reversible.
+_TRIGGERS = "('=', '+', '-', '@', char(9), char(13))"
+
+
+def _neutralised(col: str) -> str:
+    quote = "''''"  # SQL for a string holding one single quote
+    return (
+        f"CASE WHEN typeof({col}) = 'text' AND substr(ltrim({col}, {quote}), 1, 1) IN "
+        f"{_TRIGGERS} THEN {quote} || {col} ELSE COALESCE({col}, '') END"
     )
-    while rows := cur.fetchmany(batch):
-        yield from rows
+
+
+def _needs_neutralising(name: str, sql_type: str) -> bool:
+    """Text that can come from outside (words, replies, bodies, names, errors). JSON and
+    timestamp columns are written by Mikan itself and never start with a trigger."""
+    return sql_type == "TEXT" and not name.endswith(("_json", "_at"))
+
+
+def stream_csv_rows(con: sqlite3.Connection, table: str) -> sqlite3.Cursor:
+    """Rows of ``table`` for the rounds in ``xr`` in id order, as CSV cells: NULL as '',
+    formula-like text neutralised — by SQLite, not cell by cell in Python. The table is
+    scanned in id order (``+`` keeps the planner off the round index, which would need a
+    sort holding every row)."""
+    key = "id" if table == "rounds" else "round_id"
+    if table not in TABLES:
+        raise ValueError(table)
+    cols = ", ".join(
+        _neutralised(f"x.{r['name']}")
+        if _needs_neutralising(r["name"], r["type"])
+        else f"COALESCE(x.{r['name']}, '')"
+        for r in con.execute(f"PRAGMA table_info({table})")
+    )
+    cur = con.cursor()
+    cur.row_factory = None  # plain tuples straight into csv.writer
+    return cur.execute(
+        f"SELECT {cols} FROM {table} x WHERE +x.{key} IN (SELECT id FROM xr) ORDER BY x.id"
+    )
 
 
 def round_ids(con: sqlite3.Connection) -> Iterator[int]:
@@ -211,12 +258,18 @@ def round_ids(con: sqlite3.Connection) -> Iterator[int]:
             yield r[0]
 
 
-def round_children(con: sqlite3.Connection, round_id: int) -> dict[str, list[sqlite3.Row]]:
-    """One round's rows (a round fits in memory; a database does not)."""
-    return {
-        t: con.execute(f"SELECT * FROM {t} WHERE round_id = ? ORDER BY id", (round_id,)).fetchall()
-        for t in ("seats", "turns", "probes", "calls")
-    }
+def round_children(con: sqlite3.Connection, round_id: int) -> dict[str, list[tuple]]:
+    """One round's rows as tuples in column order (a round fits in memory; a database
+    does not)."""
+    cur = con.cursor()
+    cur.row_factory = None
+    out = {}
+    for t in TABLES:
+        key = "id" if t == "rounds" else "round_id"
+        out[t] = cur.execute(
+            f"SELECT * FROM {t} WHERE {key} = ? ORDER BY id", (round_id,)
+        ).fetchall()
+    return out
 
 
 def schema_version(con: sqlite3.Connection) -> int:

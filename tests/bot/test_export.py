@@ -21,6 +21,7 @@ from bot.referee import Referee
 from bot.roster import PlayerConfig
 from bot.rounds import RoundSpec, SeatSpec
 from storage.db import Database
+from storage.migrations import LATEST
 from storage.queries import TABLES, Scope
 from tests.support.providers import Reply, openai_ok
 from tests.support.records import T, write_round
@@ -102,7 +103,7 @@ async def test_jsonl_round_trip(db_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "jsonl"
     counts = await asyncio.to_thread(export, db_path, out, "jsonl")
     lines = [json.loads(x) for x in (out / "events.jsonl").read_text("utf-8").splitlines()]
-    assert all(obj["schema_version"] == 1 for obj in lines)
+    assert all(obj["schema_version"] == LATEST for obj in lines)
     by_type: dict[str, list[dict]] = {}
     for obj in lines:
         kind = obj.pop("type")

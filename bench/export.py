@@ -1,0 +1,226 @@
+"""Exports and statistics on a large database.
+
+    python bench/export.py [--turns 1000000] [--db PATH]
+
+Builds (once; reused if present) a database in Mikan's schema with the given number of
+model turns: rounds of 100 turns between two players, every turn with its call record
+(request and response bodies of ~0.5 KB each), an intent probe per violating turn.
+Then, each in a fresh process so peak memory is its own:
+  - `mikan export --all --format csv` and `--format jsonl`: rows/s and peak RSS;
+  - `mikan stats --json`: wall time;
+and the same exports on a tenth of the database, to show memory does not grow with size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage.migrations import MIGRATIONS
+
+WORDS = [
+    "りんご",
+    "ごりら",
+    "らっぱ",
+    "ぱんだ",
+    "みかん",
+    "きりん",
+    "すいか",
+    "かめ",
+    "めだか",
+    "からす",
+]
+
+
+def build(path: Path, turns: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version, sql in MIGRATIONS:
+        con.executescript(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, 'bench')", (version,))
+    per_round = 100
+    body = json.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": "あ" * 150}]}, ensure_ascii=False
+    )
+    turn_id = call_id = probe_id = 0
+    for r in range(turns // per_round):
+        rid = r + 1
+        day = 1 + r % 28
+        con.execute(
+            "INSERT INTO rounds VALUES (?, 'discord', 'g', ?, '{}', 'elimination', ?, 'ja-1', "
+            "'probes-1', '[\"intent\"]', 'bench', 'しりとり', 200, 60, 2, '', 'finished', 0, "
+            "'last_seat_standing', ?, ?)",
+            (rid, f"c{r % 4}", "ja" if r % 2 else "en", f"2026-10-{day:02d}T00:00:00", "t"),
+        )
+        seats = []
+        for pos, key in enumerate(("a", "b")):
+            cur = con.execute(
+                "INSERT INTO seats (round_id, position, kind, player_key, display_name, provider,"
+                " model_asked, params_json, status) VALUES (?, ?, 'model', ?, ?, 'openai', ?, "
+                "'{}', 'playing')",
+                (rid, pos, key, key, f"{key}-model"),
+            )
+            seats.append(cur.lastrowid)
+        trows, crows, prows = [], [], []
+        for idx in range(per_round):
+            turn_id += 1
+            seat = seats[idx % 2]
+            word = rng.choice(WORDS)
+            violation = word.endswith("ん")
+            trows.append(
+                (
+                    turn_id,
+                    rid,
+                    seat,
+                    idx,
+                    "violation" if violation else "accepted",
+                    json.dumps([word[0]], ensure_ascii=False),
+                    None,
+                    f"「{word}」",
+                    word,
+                    word,
+                    "kana",
+                    word[0],
+                    "[]",
+                    '["ends_with_n"]' if violation else "[]",
+                    "none",
+                    None,
+                    "t",
+                    "t",
+                    1.0,
+                )
+            )
+            call_id += 1
+            crows.append(
+                (
+                    call_id,
+                    rid,
+                    seat,
+                    turn_id,
+                    None,
+                    "turn",
+                    "ab"[idx % 2],
+                    "openai",
+                    "m",
+                    "m-2026",
+                    1,
+                    None,
+                    "{}",
+                    "t",
+                    rng.uniform(100, 900),
+                    50,
+                    5,
+                    None,
+                    "req",
+                    "stop",
+                    0,
+                    "[]",
+                    None,
+                    body,
+                    body,
+                )
+            )
+            if violation:
+                probe_id += 1
+                prows.append(
+                    (
+                        probe_id,
+                        rid,
+                        seat,
+                        turn_id,
+                        "intent",
+                        "probes-1",
+                        "わざと？",
+                        "うっかり",
+                        "accidental",
+                        "[]",
+                        "t",
+                    )
+                )
+        con.executemany(f"INSERT INTO turns VALUES ({', '.join('?' * 19)})", trows)
+        con.executemany(f"INSERT INTO calls VALUES ({', '.join('?' * 25)})", crows)
+        con.executemany(f"INSERT INTO probes VALUES ({', '.join('?' * 11)})", prows)
+        if r % 100 == 0:
+            con.commit()
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def run_measured(args: list[str]) -> tuple[float, float, str]:
+    """Wall seconds and the child's peak RSS (MB) for one `mikan` command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, check=True
+    )
+    wall = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the max over all children so far: run small ones first.
+    return wall, max(peak, before) / 1024, proc.stdout
+
+
+def rows_written(stdout: str) -> int:
+    # "rounds 10, seats 20, turns 1000, probes 3, calls 1000 -> DIR"
+    head = stdout.split("->")[0]
+    return sum(int(part.split()[1]) for part in head.split(","))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--turns", type=int, default=1_000_000)
+    ap.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "mikan-bench")
+    a = ap.parse_args()
+    a.db.mkdir(parents=True, exist_ok=True)
+    sizes = [a.turns // 10, a.turns]
+    results = {}
+    for n in sizes:
+        db = a.db / f"turns-{n}.sqlite3"
+        if not db.exists():
+            t0 = time.perf_counter()
+            build(db, n)
+            print(f"built {db} ({n} turns) in {time.perf_counter() - t0:.0f} s", flush=True)
+        out = Path(tempfile.mkdtemp())
+        res = {}
+        for fmt in ("csv", "jsonl"):
+            wall, peak, stdout = run_measured(
+                ["export", "--db", str(db), "--all", "--format", fmt, "--out", str(out / fmt)]
+            )
+            rows = rows_written(stdout)
+            res[fmt] = (rows, wall, rows / wall, peak)
+        wall, peak, _ = run_measured(["stats", "--db", str(db), "--json"])
+        res["stats"] = (wall, peak)
+        res["db_mb"] = db.stat().st_size / 1e6
+        results[n] = res
+    print(
+        f"# {platform.node()} {platform.machine()} cpus={os.cpu_count()} "
+        f"python {platform.python_version()}"
+    )
+    for n, res in results.items():
+        print(f"{n:>9} turns (database {res['db_mb']:.0f} MB):")
+        for fmt in ("csv", "jsonl"):
+            rows, wall, rate, peak = res[fmt]
+            print(
+                f"  export {fmt:5}: {rows} rows in {wall:.1f} s = {rate:,.0f} rows/s, "
+                f"peak RSS so far {peak:.0f} MB"
+            )
+        print(f"  stats      : {res['stats'][0]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
