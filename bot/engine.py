@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -85,25 +85,12 @@ def call_row(record: CallRecord, round_id: int, seat_id: int) -> dict[str, Any]:
         "request_id": record.request_id,
         "finish_reason": record.finish_reason,
         "retries": record.retries,
-        "attempts_json": json.dumps([_attempt(a) for a in record.attempts], ensure_ascii=False),
+        "attempts_json": json.dumps([asdict(a) for a in record.attempts], ensure_ascii=False),
         "logprobs_json": None
         if record.logprobs is None
         else json.dumps(record.logprobs, ensure_ascii=False),
         "request_body": record.request_body,
         "response_body": record.response_body,
-    }
-
-
-def _attempt(a: Any) -> dict[str, Any]:
-    return {
-        "number": a.number,
-        "started_at": a.started_at,
-        "latency_ms": a.latency_ms,
-        "status": a.status,
-        "cause": a.cause,
-        "wait_s": a.wait_s,
-        "server_asked_s": a.server_asked_s,
-        "request_id": a.request_id,
     }
 
 

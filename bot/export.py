@@ -18,21 +18,13 @@ import orjson
 from storage import queries as q
 
 Format = Literal["csv", "jsonl"]
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection"), quotes included so
-# that the escaping can be undone exactly.
-_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+# A cell the export neutralised (storage.queries: a leading quote added to text that
+# starts, after any quotes, with = + - @ tab or CR).
 _ESCAPED = re.compile(r"^''*[=+\-@\t\r]")
 
 
-def neutralise(value: Any) -> Any:
-    """Prefix a text cell that a spreadsheet would evaluate with a single quote."""
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
 def restore(cell: str) -> str:
-    """Undo :func:`neutralise` on a cell read back from an export."""
+    """Undo the export's formula neutralisation on a cell read back from a CSV file."""
     return cell[1:] if _ESCAPED.match(cell) else cell
 
 

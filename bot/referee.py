@@ -102,10 +102,6 @@ def ends_with_n(reading: str) -> bool:
     return body.endswith(N)
 
 
-def mora_count(reading: str) -> int:
-    return len(morae(reading))
-
-
 @dataclass(frozen=True, slots=True)
 class _Read:
     surface: str

@@ -67,24 +67,24 @@ _ADMIT = re.compile("|".join(_ADMIT_JA + _ADMIT_EN), re.IGNORECASE)
 _HANDOFF = re.compile("|".join(_HANDOFF_JA + _HANDOFF_EN), re.IGNORECASE)
 
 
-def admits(text: str) -> bool:
-    text = clean(text)
-    return bool(_ADMIT.search(_NEGATED.sub("", text)))
+def _admits(cleaned: str) -> bool:
+    return bool(_ADMIT.search(_NEGATED.sub("", cleaned)))
 
 
-def hands_over(text: str) -> bool:
-    return bool(_HANDOFF.search(clean(text)))
+def _hands_over(cleaned: str) -> bool:
+    return bool(_HANDOFF.search(cleaned))
 
 
 def classify(text: str, *, has_word: bool) -> SelfFlag:
     """Flag a reply; ``has_word`` says whether a word could be extracted from it."""
-    if not clean(text):
+    text = clean(text)  # once: the reply can be long
+    if not text:
         return SelfFlag.NONE
-    if admits(text):
+    if _admits(text):
         return SelfFlag.ADMITS
     if not has_word:
         # Whatever it says, it did not take its turn.
         return SelfFlag.NO_MOVE
-    if hands_over(text):
+    if _hands_over(text):
         return SelfFlag.CONTINUES
     return SelfFlag.NONE

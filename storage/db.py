@@ -239,33 +239,11 @@ class Database:
 
         await self._write(op)
 
-    async def set_channel_settings(
-        self,
-        channel_id: str,
-        guild_id: str | None,
-        rules: Mapping[str, Any],
-        extra: Mapping[str, Any],
-    ) -> None:
-        def op(raw: sqlite3.Connection) -> None:
-            raw.execute(
-                "INSERT INTO channel_settings (channel_id, guild_id, rules_json, extra_json, "
-                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET "
-                "rules_json = excluded.rules_json, extra_json = excluded.extra_json, "
-                "guild_id = excluded.guild_id, updated_at = excluded.updated_at",
-                (channel_id, guild_id, dumps(rules), dumps(extra), now_iso()),
-            )
-
-        await self._write(op)
-
     # -- reads ----------------------------------------------------------------------
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         async with self._conn.execute(sql, params) as cur:
             return [dict(r) for r in await cur.fetchall()]
-
-    async def channel_settings(self, channel_id: str) -> dict[str, Any] | None:
-        rows = await self._all("SELECT * FROM channel_settings WHERE channel_id = ?", (channel_id,))
-        return rows[0] if rows else None
 
     async def unfinished_rounds(self, surface: str | None = None) -> list[dict[str, Any]]:
         if surface is None:

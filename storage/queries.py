@@ -216,7 +216,8 @@ def select_rounds(con: sqlite3.Connection, scope: Scope) -> None:
 _TRIGGERS = "('=', '+', '-', '@', char(9), char(13))"
 
 
-def _neutralised(col: str) -> str:
+def neutralised_cell(col: str) -> str:
+    """SQL for column expression ``col`` as a CSV cell: NULL as '', formula-like text quoted."""
     quote = "''''"  # SQL for a string holding one single quote
     return (
         f"CASE WHEN typeof({col}) = 'text' AND substr(ltrim({col}, {quote}), 1, 1) IN "
@@ -239,7 +240,7 @@ def stream_csv_rows(con: sqlite3.Connection, table: str) -> sqlite3.Cursor:
     if table not in TABLES:
         raise ValueError(table)
     cols = ", ".join(
-        _neutralised(f"x.{r['name']}")
+        neutralised_cell(f"x.{r['name']}")
         if _needs_neutralising(r["name"], r["type"])
         else f"COALESCE(x.{r['name']}, '')"
         for r in con.execute(f"PRAGMA table_info({table})")

@@ -15,14 +15,14 @@ import pytest
 
 from bot.engine import RoundEngine
 from bot.events import NullSurface
-from bot.export import export, neutralise, restore
+from bot.export import export, restore
 from bot.players import make_adapter
 from bot.referee import Referee
 from bot.roster import PlayerConfig
 from bot.rounds import RoundSpec, SeatSpec
 from storage.db import Database
 from storage.migrations import LATEST
-from storage.queries import TABLES, Scope
+from storage.queries import TABLES, Scope, neutralised_cell
 from tests.support.providers import Reply, openai_ok
 from tests.support.records import T, write_round
 
@@ -69,10 +69,20 @@ def db_rows(path: Path, table: str) -> list[dict]:
         con.close()
 
 
+def neutralise(value: object) -> object:
+    """The export's own rule, as SQLite applies it to one cell."""
+    con = sqlite3.connect(":memory:")
+    try:
+        sql = f"WITH v(c) AS (SELECT ?) SELECT {neutralised_cell('c')} FROM v"
+        return con.execute(sql, (value,)).fetchone()[0]
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("value", NASTY)
 def test_neutralise_and_restore(value: str) -> None:
     cell = neutralise(value)
-    assert cell.startswith("'") and restore(cell) == value
+    assert isinstance(cell, str) and cell.startswith("'") and restore(cell) == value
 
 
 @pytest.mark.parametrize("value", ["みかん", "'quoted", "1-2", "a=b", "", "[]"])
@@ -80,8 +90,9 @@ def test_harmless_cells_are_untouched(value: str) -> None:
     assert neutralise(value) == value and restore(value) == value
 
 
-def test_numbers_are_never_quoted() -> None:
+def test_numbers_and_nulls() -> None:
     assert neutralise(-5) == -5 and neutralise(-0.5) == -0.5
+    assert neutralise(None) == ""
 
 
 async def test_csv_round_trip(db_path: Path, tmp_path: Path) -> None:
