@@ -408,6 +408,53 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token() -> str | None:
+    import os
+
+    from bot.client import TOKEN_ENV
+
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def _bot_run(args: argparse.Namespace) -> int:
+    from bot.client import NO_TOKEN_HELP, BotConfig, run_main
+
+    token = _token()
+    if token is None:
+        print(NO_TOKEN_HELP, file=sys.stderr, end="")
+        return 2
+    try:
+        _load_roster(args.config)  # a broken roster is reported before connecting
+    except CliError as exc:
+        print(f"mikan: {exc}", file=sys.stderr)
+        return 2
+    config = BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
+    return run_main(token, config, args.log_level)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from bot.client import NO_TOKEN_HELP, sync_main
+
+    token = _token()
+    if token is None:
+        print(NO_TOKEN_HELP, file=sys.stderr, end="")
+        return 2
+    return sync_main(token, args.guild)
+
+
+def _commands(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from bot.client import command_tree, commands_markdown
+
+    if args.markdown:
+        print(asyncio.run(commands_markdown()), end="")
+    else:
+        print(json.dumps(asyncio.run(command_tree()), ensure_ascii=False, indent=2))
+    return 0
+
+
 def _run_async(main, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
@@ -497,6 +544,33 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "jsonl"], required=True)
     exp.add_argument("--out", required=True, help="directory to write into")
     exp.set_defaults(func=_export)
+
+    run = sub.add_parser(
+        "run",
+        help="run the Discord bot (token from $DISCORD_TOKEN or .env)",
+        description="Connects to Discord and hosts rounds in channels; unfinished rounds "
+        "resume. Without DISCORD_TOKEN it says how to get one.",
+    )
+    run.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
+    run.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    run.add_argument(
+        "--pacing",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between model turns in every channel (overrides /shiritori rules)",
+    )
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.set_defaults(func=_bot_run)
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="only in this guild (appears at once)")
+    sync.set_defaults(func=_sync)
+
+    cmds = sub.add_parser("commands", help="print the slash-command tree without connecting")
+    fmt = cmds.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="as Discord receives it (default)")
+    fmt.add_argument("--markdown", action="store_true", help="the README's table")
+    cmds.set_defaults(func=_commands)
     return parser
 
 

@@ -180,6 +180,7 @@ class RoundEngine:
         self._awaiting: tuple[SeatState, asyncio.Future[str]] | None = None
         self._probe_pending: tuple[SeatState, TurnRecord, int] | None = None
         self._stop_reason: str | None = None
+        self._leaving: set[int] = set()  # positions of people who asked to leave
 
     @property
     def spec(self) -> RoundSpec:
@@ -291,6 +292,17 @@ class RoundEngine:
         self._awaiting[1].set_result(text)
         return SubmitResult.ACCEPTED
 
+    def leave(self, user_id: str) -> bool:
+        """A person leaves: at once if it is their turn, else when their turn comes
+        (a leave is a turn, so a resumed round replays it). False: not playing."""
+        seat = self.state.seat_for_user(user_id)
+        if seat is None or not seat.playing:
+            return False
+        self._leaving.add(seat.position)
+        if self._awaiting and self._awaiting[0] is seat and not self._awaiting[1].done():
+            self._awaiting[1].cancel()
+        return True
+
     def stop(self, reason: str = "stopped") -> None:
         """Ask the round to end after the current turn (an admin's stop)."""
         self._stop_reason = reason
@@ -397,23 +409,31 @@ class RoundEngine:
     async def _person_turn(self, seat: SeatState) -> None:
         state = self.state
         required, prev = state.allowed(), state.last_word
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._awaiting = (seat, future)
         started, t0 = now_iso(), time.perf_counter()
-        await self.surface.emit(
-            PersonTurn(self.round_id, seat.info, required, self.spec.person_timeout_s)
-        )
-        try:
-            text = await asyncio.wait_for(future, timeout=self.spec.person_timeout_s)
-        except TimeoutError:
-            text = None
-        except asyncio.CancelledError:
-            if self._stop_reason is not None and future.cancelled():
-                return  # stopped while waiting: nothing to judge
-            raise
-        finally:
-            self._awaiting = None
-        if text is None:
+        text: str | None = None
+        if seat.position not in self._leaving:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._awaiting = (seat, future)
+            await self.surface.emit(
+                PersonTurn(self.round_id, seat.info, required, self.spec.person_timeout_s)
+            )
+            try:
+                text = await asyncio.wait_for(future, timeout=self.spec.person_timeout_s)
+            except TimeoutError:
+                text = None
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise
+                if self._stop_reason is not None and seat.position not in self._leaving:
+                    return  # stopped while waiting: nothing to judge
+            finally:
+                self._awaiting = None
+        if seat.position in self._leaving:
+            self._leaving.discard(seat.position)
+            turn = _wordless_turn(
+                state.next_idx, seat.position, "left", required, prev, started, t0, next_=required
+            )
+        elif text is None:
             turn = _wordless_turn(
                 state.next_idx,
                 seat.position,

@@ -50,7 +50,7 @@ class TurnJudged:
     round_id: int
     idx: int
     seat: SeatInfo
-    outcome: str  # accepted | violation | no_answer
+    outcome: str  # accepted | violation | no_answer | left (a person left)
     raw_text: str | None
     word: str | None
     reading: str | None

@@ -56,7 +56,7 @@ class TurnRecord:
 
     idx: int
     position: int
-    outcome: str  # accepted | violation | no_answer
+    outcome: str  # accepted | violation | no_answer | left
     required: tuple[str, ...]
     prev_word: str | None
     raw_text: str | None
@@ -222,13 +222,16 @@ class RoundState:
             if self.spec.mode == "sudden_death":
                 others = [s for s in self.seats if s is not seat]
                 self._end(others[0] if len(others) == 1 else None, "sudden_death")
+        elif turn.outcome == "left":  # a person left the round on their turn
+            self._leave(seat, "left", "left", turn.idx, out)
+            went_out = True
         elif turn.outcome == "no_answer":
             seat.no_answers += 1
             if seat.no_answers >= NO_ANSWER_LIMIT:
                 self._leave(seat, "left", "no_answer", turn.idx, out)
                 went_out = True
         note = MoveNote(seat.spec.name, turn.word, turn.outcome != "violation", went_out)
-        if turn.outcome != "no_answer":
+        if turn.outcome not in ("no_answer", "left"):
             for other in self.seats:
                 if other is not seat and other.conversation is not None and other.playing:
                     other.pending.append(note)

@@ -239,6 +239,20 @@ class Database:
 
         await self._write(op)
 
+    async def set_channel_settings(
+        self, channel_id: str, guild_id: str | None, rules_json: str, extra_json: str
+    ) -> None:
+        def op(raw: sqlite3.Connection) -> None:
+            raw.execute(
+                "INSERT INTO channel_settings (channel_id, guild_id, rules_json, extra_json, "
+                "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(channel_id) DO UPDATE SET "
+                "guild_id = excluded.guild_id, rules_json = excluded.rules_json, "
+                "extra_json = excluded.extra_json, updated_at = excluded.updated_at",
+                (channel_id, guild_id, rules_json, extra_json, now_iso()),
+            )
+
+        await self._write(op)
+
     # -- reads ----------------------------------------------------------------------
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -269,6 +283,10 @@ class Database:
 
     async def calls(self, round_id: int) -> list[dict[str, Any]]:
         return await self._all("SELECT * FROM calls WHERE round_id = ? ORDER BY id", (round_id,))
+
+    async def channel_settings(self, channel_id: str) -> dict[str, Any] | None:
+        rows = await self._all("SELECT * FROM channel_settings WHERE channel_id = ?", (channel_id,))
+        return rows[0] if rows else None
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         """Read-only queries for summaries and tests."""

@@ -1,0 +1,190 @@
+"""The real ``mikan run`` process against a loopback Discord and loopback providers.
+
+Nothing here reaches Discord: ``MIKAN_DISCORD_API`` points the bot at
+tests/support/discord_standin.py (REST + gateway on 127.0.0.1), the roster's model
+players at tests/support/providers.py. Each test drives the bot as Discord would
+(INTERACTION_CREATE and MESSAGE_CREATE over the gateway) and checks what it sent back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import scenarios
+from tests.support.discord_standin import TOKEN, DiscordStandIn
+from tests.support.providers import ProviderServer
+
+
+class BotProcess:
+    """``python -m bot run`` in a subprocess; start again on the same database = restart."""
+
+    def __init__(self, standin: DiscordStandIn, provider: ProviderServer, tmp: Path) -> None:
+        self.standin = standin
+        self.tmp = tmp
+        self.db = tmp / "mikan.sqlite3"
+        self.roster = tmp / "mikan.toml"
+        self.roster.write_text(scenarios.roster_toml(provider), encoding="utf-8")
+        self.log = tmp / "bot.log"
+        self.proc: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MIKAN_", "DISCORD_"))}
+        if "MIKAN_CACHE_DIR" in os.environ:
+            env["MIKAN_CACHE_DIR"] = os.environ["MIKAN_CACHE_DIR"]
+        env.update(DISCORD_TOKEN=TOKEN, MIKAN_DISCORD_API=self.standin.base, PYTHONUNBUFFERED="1")
+        return env
+
+    async def start(self) -> None:
+        self.starts += 1
+        with self.log.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                "--pacing",
+                "0",
+                "--config",
+                str(self.roster),
+                "--db",
+                str(self.db),
+                cwd=self.tmp,
+                env=self.env(),
+                stdout=log,
+                stderr=log,
+            )
+        identified = len(self.standin.identifies) + 1
+        exited = asyncio.create_task(self.proc.wait())
+        ready = asyncio.create_task(
+            self.standin.wait_for(
+                lambda: len(self.standin.identifies) >= identified and self.standin.ready.is_set(),
+                limit_s=120,
+            )
+        )
+        await asyncio.wait({exited, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if exited.done():
+            ready.cancel()
+            raise AssertionError(f"mikan run exited early:\n{self.log.read_text()}")
+        exited.cancel()
+        await ready
+
+    async def stop(self, *, kill: bool = False) -> None:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGINT)
+        code = await asyncio.wait_for(self.proc.wait(), 60)
+        if not kill:
+            assert code in (0, 130), self.log.read_text()
+        await self.standin.wait_for(lambda: not self.standin.ready.is_set())
+        self.proc = None
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[DiscordStandIn]:
+    server = DiscordStandIn()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def bot(
+    standin: DiscordStandIn, provider_server: ProviderServer, tmp_path: Path
+) -> AsyncIterator[BotProcess]:
+    process = BotProcess(standin, provider_server, tmp_path)
+    await process.start()
+    try:
+        yield process
+    finally:
+        if process.proc is not None:
+            await process.stop()
+        log = process.log.read_text(encoding="utf-8", errors="replace")
+        assert TOKEN not in log  # the token never reaches the logs
+        assert "Traceback" not in log, log
+
+
+async def test_handshake_intents_and_commands(bot: BotProcess, standin: DiscordStandIn) -> None:
+    identify = standin.identifies[0]
+    guilds, guild_messages, message_content = 1 << 0, 1 << 9, 1 << 15
+    assert identify["intents"] == guilds | guild_messages | message_content
+    assert identify["token"] == TOKEN
+    first = [(c.method, c.path) for c in standin.calls[:3]]
+    assert first == [
+        ("GET", "/users/@me"),
+        ("GET", "/oauth2/applications/@me"),
+        ("GET", "/gateway/bot"),
+    ]
+    assert not standin.find("PUT", "/commands")  # synced on purpose, never at start
+
+
+async def test_1_model_round_to_its_end(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.model_round(standin, provider_server, bot.db)
+
+
+async def test_2_a_person_plays(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.person_round(standin, provider_server, bot.db)
+
+
+async def test_2_a_silent_person_times_out(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.person_times_out(standin, provider_server, bot.db)
+
+
+async def test_3_members_without_manage_server_are_refused(
+    bot: BotProcess, standin: DiscordStandIn
+) -> None:
+    await scenarios.refused_without_manage_server(standin, bot.db)
+
+
+async def test_4_stats_and_export_in_discord(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.stats_and_export(standin, provider_server, bot.db)
+    uploads = [c for c in standin.calls if c.files]
+    assert uploads and all(
+        c.headers["Content-Type"].startswith("multipart/form-data") for c in uploads
+    )
+
+
+async def test_5_rate_limited_message_create(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.rate_limited_messages(standin, provider_server, bot.db)
+
+
+async def test_6_killed_mid_round_and_started_again(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.resumed_after_restart(standin, provider_server, bot, kill=True)
+    assert len(standin.identifies) == 2
+
+
+async def test_7_mentions_in_words_never_ping(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await scenarios.mentions_never_ping(standin, provider_server, bot.db)
+
+
+async def test_gateway_resume_after_a_dropped_connection(
+    bot: BotProcess, standin: DiscordStandIn, provider_server: ProviderServer
+) -> None:
+    await standin.drop_connection()
+    await standin.wait_for(lambda: standin.resumes and standin.ready.is_set())
+    assert standin.resumes[0]["session_id"] == "session-1"
+    assert len(standin.identifies) == 1  # resumed, not identified again
+    await scenarios.model_round(standin, provider_server, bot.db)
