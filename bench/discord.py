@@ -37,6 +37,7 @@ from bot.kana import is_kana_reading, to_hiragana  # noqa: E402
 from bot.lexicon import load  # noqa: E402
 from bot.readings import Analyser  # noqa: E402
 from tests.support.discord_standin import ADMIN_ID, CHANNEL_ID, TOKEN, DiscordStandIn  # noqa: E402
+from tests.support.scenarios import roster_toml  # noqa: E402
 
 ASK = re.compile(r"「([^」]{1,3})」(?:・「[^」]{1,3}」)*から始まる")
 LINE = re.compile(r"^\*\*Model [AB]\*\* 「([^」]+)」")
@@ -61,6 +62,10 @@ class Provider:
         self.replied: list[tuple[str, float]] = []  # (word, monotonic time of the reply)
         self.rng = random.Random(7)
         self.port = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     async def handle(self, request: web.Request) -> web.Response:
         text = await request.text()
@@ -99,20 +104,12 @@ class Provider:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
 
-def roster(port: int) -> str:
-    return "".join(
-        f'[players.{n}]\nprovider = "openai"\nmodel = "bench"\ndisplay_name = "Model {n.upper()}"\n'
-        f'base_url = "http://127.0.0.1:{port}/{n}/v1"\nmax_attempts = 1\n\n'
-        for n in ("a", "b")
-    )
-
-
 async def main(turns_wanted: int) -> None:
     standin, provider = DiscordStandIn(), Provider()
     await standin.start()
     await provider.start()
     tmp = Path(tempfile.mkdtemp(prefix="mikan-bench-discord-"))
-    (tmp / "mikan.toml").write_text(roster(provider.port), encoding="utf-8")
+    (tmp / "mikan.toml").write_text(roster_toml(provider), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIKAN_DISCORD")}
     env.update(DISCORD_TOKEN=TOKEN, MIKAN_DISCORD_API=standin.base)
     log = (tmp / "bot.log").open("wb")

@@ -85,6 +85,11 @@ def needed_permissions(perms: discord.Permissions, in_thread: bool) -> list[str]
     return missing
 
 
+def given(**options: object) -> dict[str, object]:
+    """The options a command was given (Discord omits the rest; they arrive as None)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
 def parse_since(text: str | None) -> str | None:
     if not text:
         return None
@@ -332,20 +337,18 @@ class Shiritori(commands.Cog):
                 "二人以上必要です: players にモデルを、または people に人数を。"
                 "(A round needs two or more seats: name players or set people.)"
             )
-        changes = {
-            "mode": mode,
-            "prompt_lang": lang,
-            "start_word": start_word,
-            "small_kana": small_kana,
-            "long_vowel": long_vowel,
-            "dakuten": dakuten,
-            "dictionary": dictionary,
-            "min_mora": min_mora,
-        }
+        changes = given(
+            mode=mode,
+            prompt_lang=lang,
+            start_word=start_word,
+            small_kana=small_kana,
+            long_vowel=long_vowel,
+            dakuten=dakuten,
+            dictionary=dictionary,
+            min_mora=min_mora,
+        )
         try:
-            s = (await self._settings(channel_id)).updated(
-                **{k: v for k, v in changes.items() if v is not None}
-            )
+            s = (await self._settings(channel_id)).updated(**changes)
         except SettingsError as exc:
             raise UserError(f"オプションが正しくありません: {exc}") from exc
         if self.bot.referee.reading_of(s.start_word) is None:
@@ -523,22 +526,21 @@ class Shiritori(commands.Cog):
         reset: bool = False,
     ) -> None:
         channel_id = interaction.channel_id
-        changes = {
-            "mode": mode,
-            "prompt_lang": lang,
-            "start_word": start_word,
-            "small_kana": small_kana,
-            "long_vowel": long_vowel,
-            "dakuten": dakuten,
-            "dictionary": dictionary,
-            "min_mora": min_mora,
-            "pacing_s": pacing_s,
-            "person_timeout_s": turn_timeout_s,
-            "max_turns": max_turns,
-            "pushback": pushback,
-            "admin_role_id": str(admin_role.id) if admin_role else None,
-        }
-        changes = {k: v for k, v in changes.items() if v is not None}
+        changes = given(
+            mode=mode,
+            prompt_lang=lang,
+            start_word=start_word,
+            small_kana=small_kana,
+            long_vowel=long_vowel,
+            dakuten=dakuten,
+            dictionary=dictionary,
+            min_mora=min_mora,
+            pacing_s=pacing_s,
+            person_timeout_s=turn_timeout_s,
+            max_turns=max_turns,
+            pushback=pushback,
+            admin_role_id=str(admin_role.id) if admin_role else None,
+        )
         current = await self._settings(channel_id)
         if changes or reset:
             await is_round_admin(interaction)  # viewing is open; changing is not

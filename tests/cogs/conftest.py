@@ -11,14 +11,7 @@ import pytest
 from bot.client import BotConfig, MikanBot, apply_api_base
 from tests.support.discord_standin import TOKEN, DiscordStandIn
 from tests.support.providers import ProviderServer
-
-
-def roster_toml(server: ProviderServer, names: tuple[str, ...] = ("a", "b")) -> str:
-    return "".join(
-        f'[players.{n}]\nprovider = "openai"\nmodel = "m-{n}"\ndisplay_name = "Model {n.upper()}"\n'
-        f'base_url = "{server.base}/{n}/v1"\nmax_attempts = 1\ntimeout_s = 30\n\n'
-        for n in names
-    )
+from tests.support.scenarios import roster_toml
 
 
 @dataclass

@@ -196,3 +196,26 @@ async def test_a_person_leaves_mid_round(harness: Harness) -> None:
 
 async def test_silent_person_times_out(harness: Harness) -> None:
     await scenarios.person_times_out(harness.standin, harness.provider, db(harness))
+
+
+async def test_mikan_sync_is_for_the_owner_only(harness: Harness) -> None:
+    s = harness.standin
+    refused = await s.command(MEMBER_ID, "mikan sync", permissions=1 << 3)  # even an admin
+    assert "Only the bot's owner" in await ephemeral(s, refused)
+    assert not s.find("PUT", "/commands")
+    token = await s.command(ADMIN_ID, "mikan sync", {"here": True})  # owns the application
+    assert "commands synced" in await ephemeral(s, token)
+    names = [c["name"] for c in s.commands["guild:700000000000000100"]]
+    assert names == ["shiritori", "mikan"]
+
+
+def test_exports_too_big_for_one_message_are_zipped_or_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cogs.shiritori import _attachable
+
+    for name in ("turns.csv", "calls.csv"):
+        (tmp_path / name).write_text("しりとり,り\n" * 2000, encoding="utf-8")
+    size = sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert [p.name for p in _attachable(tmp_path, size)] == ["calls.csv", "turns.csv"]
+    zipped = _attachable(tmp_path, size - 1)
+    assert zipped is not None and [p.name for p in zipped] == ["mikan-export.zip"]
+    assert _attachable(tmp_path, 100) is None

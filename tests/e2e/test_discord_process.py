@@ -125,6 +125,7 @@ async def test_handshake_intents_and_commands(bot: BotProcess, standin: DiscordS
         ("GET", "/gateway/bot"),
     ]
     assert not standin.find("PUT", "/commands")  # synced on purpose, never at start
+    await standin.wait_for(lambda: standin.heartbeats >= 1)  # acknowledged with op 11
 
 
 async def test_1_model_round_to_its_end(

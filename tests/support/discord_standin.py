@@ -104,6 +104,7 @@ class DiscordStandIn:
         self.messages: dict[int, dict[str, Any]] = {}  # id -> message object
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
+        self.heartbeats = 0
         self.commands: dict[str, list[dict[str, Any]]] = {}  # scope -> registered commands
         self.rate_limits: list[RateLimit] = []
         self._ids = itertools.count(800000000000000000)
@@ -302,6 +303,7 @@ class DiscordStandIn:
     async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> None:
         op, d = frame.get("op"), frame.get("d")
         if op == 1:  # heartbeat
+            self.heartbeats += 1
             await self._send(conn, {"op": 11})
         elif op == 2:  # identify
             if d.get("token") != TOKEN:
