@@ -64,22 +64,13 @@ def intents() -> discord.Intents:
     return out
 
 
-def invite_url(application_id: int | str) -> str:
-    return discord.utils.oauth_url(
-        int(application_id),
-        permissions=PERMISSIONS,
-        scopes=("bot", "applications.commands"),
-    )
-
-
-def apply_api_base(value: str | None = None) -> str | None:
-    """Point discord.py's REST (and so the gateway URL it is given) at another host.
+def apply_api_base(value: str | None = None) -> None:
+    """Point discord.py's REST (and so, at login, the gateway) at another host.
 
     Off by default; the end-to-end tests set ``MIKAN_DISCORD_API`` to a loopback Discord."""
     base = value if value is not None else os.environ.get(API_BASE_ENV)
     if base:
         discord.http.Route.BASE = base.rstrip("/")
-    return base or None
 
 
 @dataclass(slots=True)
@@ -87,7 +78,6 @@ class BotConfig:
     db: str | None = None
     roster: str | None = None
     pacing_s: float | None = None  # overrides every channel's pacing (benchmarks, tests)
-    resume: bool = True
     sync_only: bool = False  # ``mikan sync``: commands only, no database or players
 
 
@@ -126,7 +116,7 @@ class MikanBot(commands.Bot):
 
     async def login(self, token: str) -> None:
         await super().login(token)
-        if os.environ.get(API_BASE_ENV) or discord.http.Route.BASE != DISCORD_API:
+        if discord.http.Route.BASE != DISCORD_API:  # set by apply_api_base
             # Another API host (the tests' loopback Discord): ask it for its gateway, as
             # the API documents, instead of discord.py's built-in gateway address.
             _, url, _ = await self.http.get_bot_gateway()
@@ -150,12 +140,11 @@ class MikanBot(commands.Bot):
             self.roster.source,
             len(self.roster.players),
         )
-        if self.config.resume:
-            from cogs.shiritori import Shiritori
+        from cogs.shiritori import Shiritori
 
-            cog = self.get_cog(Shiritori.__cog_name__)
-            if isinstance(cog, Shiritori):
-                await cog.resume_rounds()
+        cog = self.get_cog(Shiritori.__cog_name__)
+        if isinstance(cog, Shiritori):
+            await cog.resume_rounds()
 
     async def on_message(self, message: discord.Message) -> None:
         return None  # no prefix commands; cogs listen for words themselves
@@ -174,12 +163,18 @@ class MikanBot(commands.Bot):
                 await self.db.close()
 
 
-async def command_tree() -> list[dict[str, Any]]:
-    """The slash commands as Discord receives them, built without connecting."""
+async def _offline_tree() -> app_commands.CommandTree:
+    """The command tree with every cog loaded, without connecting or opening anything."""
     bot = MikanBot(BotConfig(sync_only=True))
     for ext in EXTENSIONS:
         await bot.load_extension(ext)
-    return [cmd.to_dict(bot.tree) for cmd in bot.tree.get_commands()]
+    return bot.tree
+
+
+async def command_tree() -> list[dict[str, Any]]:
+    """The slash commands as Discord receives them, built without connecting."""
+    tree = await _offline_tree()
+    return [cmd.to_dict(tree) for cmd in tree.get_commands()]
 
 
 def _access(cmd: app_commands.Command[Any, ..., Any]) -> str:
@@ -196,11 +191,8 @@ def _access(cmd: app_commands.Command[Any, ..., Any]) -> str:
 
 async def commands_markdown() -> str:
     """The README's command table, generated from the tree itself."""
-    bot = MikanBot(BotConfig(sync_only=True))
-    for ext in EXTENSIONS:
-        await bot.load_extension(ext)
     rows = ["| command | options | who | what |", "|---|---|---|---|"]
-    for cmd in bot.tree.walk_commands():
+    for cmd in (await _offline_tree()).walk_commands():
         if not isinstance(cmd, app_commands.Command):
             continue
         opts = []

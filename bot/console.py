@@ -21,7 +21,7 @@ from bot.events import (
     SeatOut,
     TurnJudged,
 )
-from bot.messages import describe, morae_text, shorten
+from bot.messages import describe, morae_text, shorten, with_reading
 
 CONSOLE_USER = "console"
 
@@ -112,9 +112,11 @@ class ConsoleSurface:
                     f"{escape(event.no_answer_reason or '')}"
                 )
                 return
-            shown = event.word or shorten(event.raw_text or "", 80)
-            if event.word and event.reading and event.reading != event.word:
-                shown += f"（{event.reading}）"
+            shown = (
+                with_reading(event.word, event.reading)
+                if event.word
+                else shorten(event.raw_text or "", 80)
+            )
             if event.outcome == "accepted":
                 c.print(f"{name}: {escape(shown)} ✅  次は {morae_text(event.next)}")
             else:

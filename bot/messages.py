@@ -25,6 +25,12 @@ def describe(codes: Iterable[str]) -> str:
     return "・".join(parts)
 
 
+def with_reading(word: str, reading: str | None, *, quoted: bool = False) -> str:
+    """林檎（りんご）, or 「林檎」（りんご） quoted: the reading is added when it differs."""
+    shown = f"「{word}」" if quoted else word
+    return f"{shown}（{reading}）" if reading and reading != word else shown
+
+
 def morae_text(morae: Iterable[str]) -> str:
     items = list(morae)
     return "・".join(f"「{m}」" for m in items) if items else "（なし / none）"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ from bot.events import (
     SeatOut,
     TurnJudged,
 )
-from bot.messages import VIOLATION_TEXT, describe, morae_text, shorten
+from bot.messages import describe, morae_text, shorten, with_reading
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,14 @@ def turn_text(event: TurnJudged) -> str:
         return f"🚪 {name} が抜けました (left the round)"
     if event.word is None and "timeout" in event.violations:
         return f"⌛ {name}: {describe(event.violations)}"
-    shown = f"「{safe(event.word)}」" if event.word else ""
-    if event.word and event.reading and event.reading != event.word:
-        shown += f"（{safe(event.reading)}）"
+    parts = [name]
+    if event.word:
+        parts.append(safe(with_reading(event.word, event.reading, quoted=True)))
     if event.outcome == "accepted":
-        line = f"{name} {shown} ✅ 次は {morae_text(event.next)}"
+        parts.append(f"✅ 次は {morae_text(event.next)}")
     else:
-        line = f"{name} {shown} ❌ {describe(event.violations)}".replace("  ", " ")
+        parts.append(f"❌ {describe(event.violations)}")
+    line = " ".join(parts)
     raw = (event.raw_text or "").strip()
     # The reply is shown (shortened) when it says more than the word itself.
     if raw and raw.strip("「」『』*\"' 。") != event.word and event.seat.kind == "model":
@@ -113,13 +115,8 @@ def summary_embed(event: RoundEnded, seats: tuple[SeatInfo, ...]) -> discord.Emb
     for seat in seats:
         codes = event.violations.get(seat.name, ())
         if codes:
-            counted: dict[str, int] = {}
-            for code in codes:
-                counted[code] = counted.get(code, 0) + 1
             text = "、".join(
-                f"{VIOLATION_TEXT.get(c, (c, c))[0]} ({VIOLATION_TEXT.get(c, (c, c))[1]})"
-                + (f" ×{n}" if n > 1 else "")
-                for c, n in counted.items()
+                describe((c,)) + (f" ×{n}" if n > 1 else "") for c, n in Counter(codes).items()
             )
         else:
             text = "反則なし (no violations)"

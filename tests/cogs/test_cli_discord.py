@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.client import command_tree, commands_markdown
+from bot.client import PERMISSIONS, command_tree, commands_markdown
 from tests.support.discord_standin import TOKEN, DiscordStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,6 +72,7 @@ def test_readme_command_table_is_generated_from_the_tree() -> None:
     start = readme.index("\n", start) + 1
     end = readme.index("<!-- commands:end -->")
     assert readme[start:end] == asyncio.run(commands_markdown())
+    assert f"permissions={PERMISSIONS.value}" in readme  # the invite URL asks for these
 
 
 async def test_sync_registers_the_commands(tmp_path: Path) -> None:
