@@ -1,11 +1,13 @@
 """Exports and statistics on a large database.
 
-    python bench/export.py [--turns 1000000] [--db PATH]
+    python bench/export.py [--turns 1000000] [--repeat 3] [--db PATH]
 
 Builds (once; reused if present) a database in Mikan's schema with the given number of
 model turns: rounds of 100 turns between two players, every turn with its call record
-(request and response bodies of ~0.5 KB each), an intent probe per violating turn.
-Then, each in a fresh process so peak memory is its own:
+(request and response bodies of ~0.5 KB each), an intent probe per violating turn, and
+the statistics rollups (through migration 3's backfill; a database an older version of
+this script built is upgraded the same way, and the time it took printed). Then, each
+in a fresh process so peak memory is its own, side by side, ``--repeat`` times:
   - `mikan export --all --format csv` and `--format jsonl`: rows/s and peak RSS;
   - `mikan stats --json`: wall time;
 and the same exports on a tenth of the database, to show memory does not grow with size.
@@ -19,7 +21,9 @@ import os
 import platform
 import random
 import resource
+import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.migrations import MIGRATIONS
+from storage import migrations, rollups
 
 WORDS = [
     "りんご",
@@ -46,13 +50,11 @@ WORDS = [
 
 def build(path: Path, turns: int, seed: int = 1) -> None:
     rng = random.Random(seed)
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
-    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    for version, sql in MIGRATIONS:
-        con.executescript(sql)
-        con.execute("INSERT INTO schema_version VALUES (?, 'bench')", (version,))
+    migrations.apply(con)
+    con.execute("BEGIN")
     per_round = 100
     body = json.dumps(
         {"model": "m", "messages": [{"role": "user", "content": "あ" * 150}]}, ensure_ascii=False
@@ -156,8 +158,11 @@ def build(path: Path, turns: int, seed: int = 1) -> None:
         con.executemany(f"INSERT INTO calls VALUES ({', '.join('?' * 25)})", crows)
         con.executemany(f"INSERT INTO probes VALUES ({', '.join('?' * 11)})", prows)
         if r % 100 == 0:
-            con.commit()
-    con.commit()
+            con.execute("COMMIT")
+            con.execute("BEGIN")
+    # The statistics rollups, as the live writes would have kept them.
+    rollups.backfill(con)
+    con.execute("COMMIT")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
 
@@ -184,6 +189,7 @@ def rows_written(stdout: str) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--turns", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "mikan-bench")
     a = ap.parse_args()
     a.db.mkdir(parents=True, exist_ok=True)
@@ -195,31 +201,44 @@ def main() -> None:
             t0 = time.perf_counter()
             build(db, n)
             print(f"built {db} ({n} turns) in {time.perf_counter() - t0:.0f} s", flush=True)
-        out = Path(tempfile.mkdtemp())
-        res = {}
-        for fmt in ("csv", "jsonl"):
-            wall, peak, stdout = run_measured(
-                ["export", "--db", str(db), "--all", "--format", fmt, "--out", str(out / fmt)]
-            )
-            rows = rows_written(stdout)
-            res[fmt] = (rows, wall, rows / wall, peak)
-        wall, peak, _ = run_measured(["stats", "--db", str(db), "--json"])
-        res["stats"] = (wall, peak)
-        res["db_mb"] = db.stat().st_size / 1e6
-        results[n] = res
+        t0 = time.perf_counter()
+        if migrations.upgrade_file(db) < migrations.LATEST:
+            # A database built by an older version of this script: the same upgrade
+            # (and rollup backfill) an older Mikan's database gets.
+            took = time.perf_counter() - t0
+            print(f"upgraded {db} to schema {migrations.LATEST} in {took:.1f} s", flush=True)
+        # Side by side: each repetition runs csv, jsonl and stats once; medians reported.
+        walls: dict[str, list[float]] = {"csv": [], "jsonl": [], "stats": []}
+        rows, peak = {}, 0.0
+        for _ in range(a.repeat):
+            out = Path(tempfile.mkdtemp())
+            for fmt in ("csv", "jsonl"):
+                wall, peak, stdout = run_measured(
+                    ["export", "--db", str(db), "--all", "--format", fmt, "--out", str(out / fmt)]
+                )
+                rows[fmt] = rows_written(stdout)
+                walls[fmt].append(wall)
+                shutil.rmtree(out / fmt)  # gigabytes at 1M turns
+            wall, peak, _ = run_measured(["stats", "--db", str(db), "--json"])
+            walls["stats"].append(wall)
+            out.rmdir()
+        results[n] = (walls, rows, peak, db.stat().st_size / 1e6)
     print(
         f"# {platform.node()} {platform.machine()} cpus={os.cpu_count()} "
-        f"python {platform.python_version()}"
+        f"python {platform.python_version()} sqlite {sqlite3.sqlite_version}, "
+        f"{a.repeat} runs each, medians [min-max]"
     )
-    for n, res in results.items():
-        print(f"{n:>9} turns (database {res['db_mb']:.0f} MB):")
+    for n, (walls, rows, peak, mb) in results.items():
+        print(f"{n:>9} turns (database {mb:.0f} MB, {rows['csv']} rows):")
         for fmt in ("csv", "jsonl"):
-            rows, wall, rate, peak = res[fmt]
+            rates = sorted(rows[fmt] / w for w in walls[fmt])
             print(
-                f"  export {fmt:5}: {rows} rows in {wall:.1f} s = {rate:,.0f} rows/s, "
-                f"peak RSS so far {peak:.0f} MB"
+                f"  export {fmt:5}: {statistics.median(walls[fmt]):.1f} s = "
+                f"{statistics.median(rates):,.0f} rows/s [{rates[0]:,.0f}-{rates[-1]:,.0f}]"
             )
-        print(f"  stats      : {res['stats'][0]:.2f} s")
+        w = sorted(walls["stats"])
+        print(f"  stats      : {statistics.median(w):.2f} s [{w[0]:.2f}-{w[-1]:.2f}]")
+        print(f"  peak RSS of any one command so far: {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -276,7 +276,7 @@ async def _console_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _scope(args: argparse.Namespace, *, dates_only: bool = False):  # type: ignore[no-untyped-def]
     from datetime import date, datetime
 
     from storage.queries import Scope
@@ -286,7 +286,7 @@ def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         try:
             since = (
                 datetime.fromisoformat(args.since)
-                if "T" in args.since
+                if "T" in args.since and not dates_only
                 else date.fromisoformat(args.since)
             ).isoformat()
         except ValueError as exc:
@@ -296,11 +296,19 @@ def _scope(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _db_path(args: argparse.Namespace) -> Path:
+    import sqlite3
+
     from storage.db import default_path
+    from storage.migrations import SchemaTooNewError, upgrade_file
 
     path = default_path(args.db)
     if not path.exists():
         raise CliError(f"no database at {path} (play a round first: mikan arena)")
+    # A database from an older Mikan gets its new tables (and their backfill) first.
+    try:
+        upgrade_file(path)
+    except (SchemaTooNewError, sqlite3.Error) as exc:
+        raise CliError(f"{path}: {exc}") from exc
     return path
 
 
@@ -310,7 +318,8 @@ def _stats(args: argparse.Namespace) -> int:
     from bot import stats
 
     try:
-        result = stats.compute(_db_path(args), _scope(args))
+        # Statistics are kept per day: --since is a date there.
+        result = stats.compute(_db_path(args), _scope(args, dates_only=True))
     except CliError as exc:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2

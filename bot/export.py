@@ -10,10 +10,9 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
-
-import orjson
 
 from storage import queries as q
 
@@ -28,16 +27,63 @@ def restore(cell: str) -> str:
     return cell[1:] if _ESCAPED.match(cell) else cell
 
 
+# Long text (raw bodies, transcripts) comes from SQLite as UTF-8 bytes and is quoted
+# with one bytes.replace: csv.writer walks every character, and decoding then re-encoding
+# the bodies was most of an export's time. Short cells stay with csv.writer.
+LONG_COLUMNS = frozenset({"exchange_json", "logprobs_json", "request_body", "response_body"})
+
+
+class _Echo:
+    """A file whose write() hands back the text: csv.writer.writerow then returns the
+    formatted line instead of writing it."""
+
+    @staticmethod
+    def write(text: str) -> str:
+        return text
+
+
+def _quoted(value: bytes | None) -> bytes:
+    return b"" if value is None else b'"' + value.replace(b'"', b'""') + b'"'
+
+
+def line_maker(names: list[str]) -> Callable[[tuple], bytes]:
+    """A function that formats one row (a tuple in ``names`` order, the LONG_COLUMNS as
+    UTF-8 bytes) as a CSV line, as csv.writer would, except that long text is always
+    quoted."""
+    fmt = csv.writer(_Echo, lineterminator="\r\n").writerow
+    parts: list[slice | int] = []
+    start = 0
+    for i, name in enumerate(names):
+        if name in LONG_COLUMNS:
+            if i > start:
+                parts.append(slice(start, i))
+            parts.append(i)
+            start = i + 1
+    if start == 0:
+        return lambda row: fmt(row).encode()
+    if start < len(names):
+        parts.append(slice(start, len(names)))
+
+    def line(row: tuple) -> bytes:
+        cells = [
+            fmt(row[p]).encode()[:-2] if isinstance(p, slice) else _quoted(row[p]) for p in parts
+        ]
+        return b",".join(cells) + b"\r\n"
+
+    return line
+
+
 def _csv(con: Any, out: Path) -> dict[str, int]:
     counts = {}
     for table in q.TABLES:
-        with (out / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(q.columns(con, table))
-            rows = q.stream_csv_rows(con, table)
+        names = q.columns(con, table)
+        line = line_maker(names)
+        with (out / f"{table}.csv").open("wb") as f:
+            f.write(",".join(names).encode() + b"\r\n")
+            rows = q.stream_csv_rows(con, table, as_bytes=LONG_COLUMNS)
             n = 0
             while batch := rows.fetchmany(5000):
-                writer.writerows(batch)
+                f.write(b"".join([line(r) for r in batch]))
                 n += len(batch)
         counts[table] = n
     return counts
@@ -45,51 +91,48 @@ def _csv(con: Any, out: Path) -> dict[str, int]:
 
 def _jsonl(con: Any, out: Path) -> dict[str, int]:
     """Per round: the round, its seats, then each turn followed by its model call and its
-    probes (each followed by its own calls). Every line carries ``schema_version``."""
+    probes (each followed by its own calls). Every line carries ``schema_version``.
+    SQLite writes each object (json_object); Python only puts them in order."""
     version = q.schema_version(con)
-    cols = {t: q.columns(con, t) for t in q.TABLES}
-    pos = {(t, c): i for t, names in cols.items() for i, c in enumerate(names)}
+    sql = {
+        t: q.json_event_sql(con, t, version, kind)
+        for t, kind in zip(q.TABLES, ("round", "seat", "turn", "probe", "call"), strict=True)
+    }
+    cur = con.cursor()
+    cur.row_factory = None
     counts: Counter[str] = Counter()
-    with (out / "events.jsonl").open("wb") as f:
-
-        def emit(kind: str, table: str, row: tuple) -> None:
-            f.write(
-                orjson.dumps(
-                    {
-                        "schema_version": version,
-                        "type": kind,
-                        **dict(zip(cols[table], row, strict=True)),
-                    }
-                )
-            )
-            f.write(b"\n")
-            counts[table] += 1
-
+    with (out / "events.jsonl").open("w", encoding="utf-8", newline="\n") as f:
         for round_id in q.round_ids(con):
-            kids = q.round_children(con, round_id)
-            emit("round", "rounds", kids["rounds"][0])
-            for seat in kids["seats"]:
-                emit("seat", "seats", seat)
-            calls_by_turn: dict[int, list[tuple]] = defaultdict(list)
-            calls_by_probe: dict[int, list[tuple]] = defaultdict(list)
-            for call in kids["calls"]:
-                probe_id = call[pos["calls", "probe_id"]]
+            rows = {t: cur.execute(sql[t], (round_id,)).fetchall() for t in q.TABLES}
+            calls_by_turn: dict[int | None, list[str]] = defaultdict(list)
+            calls_by_probe: dict[int, list[str]] = defaultdict(list)
+            for text, turn_id, probe_id in rows["calls"]:
                 if probe_id is not None:
-                    calls_by_probe[probe_id].append(call)
+                    calls_by_probe[probe_id].append(text)
                 else:
-                    calls_by_turn[call[pos["calls", "turn_id"]]].append(call)
-            probes_by_turn: dict[int, list[tuple]] = defaultdict(list)
-            for probe in kids["probes"]:
-                probes_by_turn[probe[pos["probes", "turn_id"]]].append(probe)
-            for turn in sorted(kids["turns"], key=lambda t: t[pos["turns", "idx"]]):
-                emit("turn", "turns", turn)
-                turn_id = turn[pos["turns", "id"]]
-                for call in calls_by_turn.pop(turn_id, ()):
-                    emit("call", "calls", call)
-                for probe in probes_by_turn.pop(turn_id, ()):
-                    emit("probe", "probes", probe)
-                    for call in calls_by_probe.pop(probe[pos["probes", "id"]], ()):
-                        emit("call", "calls", call)
+                    calls_by_turn[turn_id].append(text)
+            probes_by_turn: dict[int, list[tuple[str, int]]] = defaultdict(list)
+            for text, probe_id, turn_id in rows["probes"]:
+                probes_by_turn[turn_id].append((text, probe_id))
+            lines = [text for (text,) in rows["rounds"]]
+            lines += [text for (text,) in rows["seats"]]
+            for text, turn_id, _ in sorted(rows["turns"], key=lambda t: t[2]):
+                lines.append(text)
+                lines += calls_by_turn.pop(turn_id, ())
+                for probe_text, probe_id in probes_by_turn.pop(turn_id, ()):
+                    lines.append(probe_text)
+                    lines += calls_by_probe.pop(probe_id, ())
+            # Anything the order above did not reach still goes out, after the turns.
+            for probes in probes_by_turn.values():
+                for probe_text, probe_id in probes:
+                    lines.append(probe_text)
+                    lines += calls_by_probe.pop(probe_id, ())
+            for texts in (*calls_by_turn.values(), *calls_by_probe.values()):
+                lines += texts
+            f.write("\n".join(lines))
+            f.write("\n")
+            for t in q.TABLES:
+                counts[t] += len(rows[t])
     return {t: counts[t] for t in q.TABLES}
 
 

@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from storage import queries as q
+from storage.migrations import LATEST
 
 Z95 = 1.959963984540054
 TOP_ATTRACTORS = 3
+
+
+class OutdatedSchemaError(RuntimeError):
+    """The database predates the statistics rollups (schema 3)."""
 
 
 def wilson(k: int, n: int) -> dict[str, Any]:
@@ -64,6 +69,12 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
     scope = scope or q.Scope()
     con = q.connect_readonly(db_path)
     try:
+        version = q.schema_version(con)
+        if version < LATEST:
+            raise OutdatedSchemaError(
+                f"{db_path} has schema version {version}; statistics need {LATEST} "
+                "(any mikan command that opens the database upgrades it)"
+            )
         q.load_scope(con, scope)
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         totals = q.totals(con)
@@ -148,7 +159,7 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
                     if r["mean_output_tokens"] is not None
                 ]
             )
-        for key, (median, p95) in q.latency_quantiles(con, totals).items():
+        for key, (median, p95) in q.latency_quantiles(con).items():
             groups[key]["latency_ms"]["median"] = median
             groups[key]["latency_ms"]["p95"] = p95
         labels: dict[tuple[Any, ...], dict[str, dict[str, int]]] = defaultdict(
@@ -167,7 +178,7 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
             admitted = pb.get("held", 0) + pb.get("reversed", 0) + pb.get("unclear", 0)
             g["pushback_reversal"] = wilson(pb.get("reversed", 0), admitted)
         return {
-            "schema_version": q.schema_version(con),
+            "schema_version": version,
             "scope": {"channel_id": scope.channel_id, "since": scope.since, "player": scope.player},
             "groups": list(groups.values()),
         }

@@ -17,7 +17,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.migrations import LATEST, MIGRATIONS
+from storage import migrations, rollups
+from storage.migrations import LATEST, SchemaTooNewError
 
 DEFAULT_DB = "mikan.sqlite3"
 
@@ -35,10 +36,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-class SchemaTooNewError(RuntimeError):
-    pass
-
-
 def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
     cols = ", ".join(row)
     marks = ", ".join("?" for _ in row)
@@ -49,10 +46,13 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
 Op = Callable[[sqlite3.Connection], Any]
 
 
-def _run_batch(raw: sqlite3.Connection, ops: list[Op]) -> list[tuple[bool, Any]]:
+def _run_batch(
+    raw: sqlite3.Connection, ops: list[Op], on_rollback: Callable[[], None]
+) -> list[tuple[bool, Any]]:
     """Run writes in one transaction (group commit), each isolated by a savepoint so
     one failing write is rolled back alone. Returns (ok, result or exception) per op,
-    all durable once this returns."""
+    all durable once this returns. ``on_rollback`` runs whenever anything is rolled
+    back (what was remembered of it is void)."""
     results: list[tuple[bool, Any]] = []
     raw.execute("BEGIN IMMEDIATE")
     try:
@@ -63,12 +63,14 @@ def _run_batch(raw: sqlite3.Connection, ops: list[Op]) -> list[tuple[bool, Any]]
             except Exception as exc:  # handed back to that op's caller
                 raw.execute("ROLLBACK TO op")
                 raw.execute("RELEASE op")
+                on_rollback()
                 results.append((False, exc))
             else:
                 raw.execute("RELEASE op")
                 results.append((True, value))
         raw.execute("COMMIT")
     except BaseException:
+        on_rollback()
         if raw.in_transaction:
             raw.execute("ROLLBACK")
         raise
@@ -85,6 +87,7 @@ class Database:
         self._conn = conn
         self.path = path
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
+        self._rollups = rollups.Rollups()  # used on the database thread only
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
@@ -127,13 +130,10 @@ class Database:
             raise SchemaTooNewError(
                 f"{self.path} has schema version {current}; this Mikan knows up to {LATEST}"
             )
-        for version, sql in MIGRATIONS:
-            if version > current:
-                # The migration and its version row land in one transaction.
-                await self._conn.executescript(
-                    f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES "
-                    f"({version}, '{now_iso()}');\nCOMMIT;"
-                )
+        if current < LATEST:
+            # On the connection's thread, like aiosqlite's own calls: a migration with a
+            # Python step (a backfill) is one transaction with its SQL.
+            await self._conn._execute(migrations.apply, self._conn._conn)
 
     async def schema_version(self) -> int:
         async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
@@ -156,7 +156,7 @@ class Database:
             try:
                 # aiosqlite runs this on its connection thread, like its own calls.
                 results = await self._conn._execute(
-                    _run_batch, self._conn._conn, [op for op, _ in batch]
+                    _run_batch, self._conn._conn, [op for op, _ in batch], self._rollups.forget
                 )
             except BaseException as exc:
                 for _, future in batch:
@@ -203,6 +203,7 @@ class Database:
             turn_id = int(raw.execute(*_insert_sql("turns", turn)).lastrowid or 0)
             if call is not None:
                 raw.execute(*_insert_sql("calls", {**call, "turn_id": turn_id}))
+            self._rollups.record_turn(raw, turn_id, turn, call)
             for upd in updates:
                 raw.execute(
                     "UPDATE seats SET status = ?, out_reason = ?, out_turn = ? WHERE id = ?",
@@ -217,6 +218,7 @@ class Database:
 
         def op(raw: sqlite3.Connection) -> int:
             probe_id = int(raw.execute(*_insert_sql("probes", probe)).lastrowid or 0)
+            self._rollups.record_probe(raw, probe)
             for call in call_rows:
                 raw.execute(
                     *_insert_sql(

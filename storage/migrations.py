@@ -1,6 +1,17 @@
-"""Numbered schema migrations. Append a new one; never edit one that has shipped."""
+"""Numbered schema migrations. Append a new one; never edit one that has shipped.
+
+A migration is SQL, optionally followed by a Python step (``STEPS``) that fills what the
+SQL created from the rows already there; both land in one transaction with the version.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage import rollups
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -139,6 +150,60 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX probes_round ON probes(round_id);
         """,
     ),
+    (
+        3,
+        # Statistics rollups (storage/rollups.py), filled from the turns already stored.
+        rollups.SCHEMA,
+    ),
 ]
 
+
+class SchemaTooNewError(RuntimeError):
+    pass
+
+
+STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {3: rollups.backfill}
+
 LATEST = MIGRATIONS[-1][0]
+
+
+def apply(raw: sqlite3.Connection) -> int:
+    """Bring a database (a connection in autocommit mode) to LATEST; returns the version
+    it had. Each migration, its step and its version row are one transaction."""
+    raw.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    current = int(raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
+    if current > LATEST:
+        raise SchemaTooNewError(f"schema version {current}; this Mikan knows up to {LATEST}")
+    for version, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        try:
+            # executescript commits a pending transaction first: BEGIN goes in the script.
+            raw.executescript(f"BEGIN;\n{sql}")
+            step = STEPS.get(version)
+            if step is not None:
+                step(raw)
+            raw.execute(
+                "INSERT INTO schema_version VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
+            )
+            raw.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+    return current
+
+
+def upgrade_file(path: str | Path) -> int:
+    """Migrate the database file at ``path`` to LATEST (a no-op when it is there); for
+    commands that then read it through a read-only connection. Returns its old version."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        raw.execute("PRAGMA busy_timeout = 5000")
+        return apply(raw)
+    finally:
+        raw.close()

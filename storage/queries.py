@@ -1,21 +1,23 @@
 """Read-only queries for statistics and exports, over a plain sqlite3 connection.
 
-Run off the event loop (a CLI, or ``asyncio.to_thread`` in the bot). Statistics first
-copy the model turns in scope into one temporary table (one pass over the joins), then
-aggregate it in SQL; exports stream rows with ``fetchmany`` and never hold a table.
+Run off the event loop (a CLI, or ``asyncio.to_thread`` in the bot). Statistics sum the
+rollups kept with each turn (storage/rollups.py) over the groups in scope; exports
+stream rows with ``fetchmany`` and never hold a table.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 TABLES = ("rounds", "seats", "turns", "probes", "calls")
 GROUP = ("player_key", "model", "channel_id", "prompt_lang")
+_G = ", ".join(GROUP)
+_SG = ", ".join("sg." + g for g in GROUP)
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection:
@@ -53,74 +55,52 @@ def _rows(
     return [dict(r) for r in con.execute(sql, params)]
 
 
+# -- statistics: sums over the rollups (storage/rollups.py) ---------------------------
+
+
 def load_scope(con: sqlite3.Connection, scope: Scope) -> None:
-    """Model turns in scope -> temp table ``st`` (with the model id the API reported)."""
-    where, params = scope.round_filter()
-    if scope.player is not None:
-        where += " AND s.player_key = ?"
-        params.append(scope.player)
-    con.execute("DROP TABLE IF EXISTS temp.st")
+    """The rollup groups in scope -> temp table ``sg``. Rollups are kept per day, so
+    ``since`` must be a date (YYYY-MM-DD)."""
+    if scope.since is not None and len(scope.since) != 10:
+        raise ValueError(f"statistics take a date for since, not {scope.since!r}")
+    where, params = ["1 = 1"], []
+    for column, value in (
+        ("channel_id", scope.channel_id),
+        ("player_key", scope.player),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if scope.since is not None:
+        where.append("day >= ?")
+        params.append(scope.since)
+    con.execute("DROP TABLE IF EXISTS temp.sg")
     con.execute(
-        f"""
-        CREATE TEMP TABLE st AS
-        SELECT t.id AS turn_id, t.round_id, t.idx, t.outcome, t.word, t.violations_json AS v,
-               t.self_flag, t.required_json AS req, length(t.raw_text) AS chars,
-               t.seat_id, s.player_key, c.model_reported AS model, s.model_asked,
-               COALESCE(r.channel_id, '') AS channel_id, r.prompt_lang,
-               c.output_tokens, c.input_tokens, c.latency_ms, c.retries,
-               c.turn_id IS NOT NULL AS has_call,
-               instr(t.violations_json, '"ends_with_n"') > 0 AS ends_n
-        FROM turns t
-        JOIN seats s ON s.id = t.seat_id AND s.kind = 'model'
-        JOIN rounds r ON r.id = t.round_id
-        LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn'
-        WHERE {where}
-        """,
+        f"CREATE TEMP TABLE sg AS SELECT id, {_G} FROM stats_groups WHERE {' AND '.join(where)}",
         params,
     )
-    # A turn without a reported model id (no_answer) counts under the id last reported
-    # on its seat, else by its player (in scope), else the model asked for. SQLite takes
-    # the bare column from the row that gave MAX(turn_id).
-    for name, key in (("sm", "seat_id"), ("pm", "player_key")):
-        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT {key} AS k, model, MAX(turn_id) "
-            f"FROM st WHERE model IS NOT NULL GROUP BY {key}"
-        )
-        con.execute(f"CREATE INDEX temp.{name}_k ON {name}(k)")
-    con.execute(
-        "UPDATE st SET model = COALESCE((SELECT model FROM sm WHERE k = st.seat_id), "
-        "(SELECT model FROM pm WHERE k = st.player_key), model_asked, '') WHERE model IS NULL"
-    )
-
-
-_G = ", ".join(GROUP)
+    con.execute("CREATE INDEX temp.sg_id ON sg(id)")
 
 
 def totals(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT {_G},
-          COUNT(*) AS turns,
-          SUM(word IS NOT NULL) AS words,
-          SUM(outcome != 'no_answer') AS judged,
-          SUM(outcome = 'no_answer') AS no_answer,
-          SUM(outcome = 'violation') AS violations,
-          SUM(ends_n) AS ends_with_n,
-          SUM(self_flag = 'no_move') AS no_move,
-          SUM(outcome = 'violation' AND self_flag = 'admits') AS admits,
-          SUM(outcome = 'violation' AND self_flag = 'continues') AS continues,
-          AVG(CASE WHEN outcome != 'no_answer' THEN chars END) AS mean_chars,
-          AVG(output_tokens) AS mean_output_tokens,
-          AVG(input_tokens) AS mean_input_tokens,
-          SUM(has_call) AS calls,
-          AVG(retries) AS mean_retries,
-          SUM(retries > 0) AS calls_retried,
-          AVG(latency_ms) AS mean_latency_ms,
-          COUNT(latency_ms) AS n_latency,
-          COUNT(DISTINCT round_id) AS rounds
-        FROM st GROUP BY {_G} ORDER BY {_G}""",
+        SELECT {_SG},
+          SUM(turns) AS turns, SUM(words) AS words, SUM(judged) AS judged,
+          SUM(no_answer) AS no_answer, SUM(violations) AS violations,
+          SUM(ends_with_n) AS ends_with_n, SUM(no_move) AS no_move,
+          SUM(admits) AS admits, SUM(continues) AS continues,
+          SUM(chars_sum) * 1.0 / SUM(chars_n) AS mean_chars,
+          SUM(out_tokens_sum) * 1.0 / SUM(out_tokens_n) AS mean_output_tokens,
+          SUM(in_tokens_sum) * 1.0 / SUM(in_tokens_n) AS mean_input_tokens,
+          SUM(calls) AS calls,
+          SUM(retries_sum) * 1.0 / SUM(calls) AS mean_retries,
+          SUM(calls_retried) AS calls_retried,
+          SUM(latency_sum) / SUM(calls) AS mean_latency_ms,
+          SUM(rounds) AS rounds
+        FROM stats_totals t JOIN sg ON sg.id = t.group_id
+        GROUP BY {_SG} ORDER BY {_SG}""",
     )
 
 
@@ -128,8 +108,8 @@ def violations_by_code(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT {_G}, j.value AS code, COUNT(*) AS n
-        FROM st, json_each(st.v) AS j GROUP BY {_G}, j.value""",
+        SELECT {_SG}, code, SUM(n) AS n
+        FROM stats_codes x JOIN sg ON sg.id = x.group_id GROUP BY {_SG}, code""",
     )
 
 
@@ -138,8 +118,8 @@ def by_required(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT {_G}, req, COUNT(*) AS n, SUM(ends_n) AS ends_with_n
-        FROM st WHERE outcome != 'no_answer' GROUP BY {_G}, req""",
+        SELECT {_SG}, required_json AS req, SUM(n) AS n, SUM(ends_with_n) AS ends_with_n
+        FROM stats_required x JOIN sg ON sg.id = x.group_id GROUP BY {_SG}, required_json""",
     )
 
 
@@ -147,9 +127,9 @@ def attractors(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT {_G}, req, word, COUNT(*) AS n
-        FROM st WHERE outcome = 'violation' AND word IS NOT NULL
-        GROUP BY {_G}, req, word""",
+        SELECT {_SG}, required_json AS req, word, SUM(n) AS n
+        FROM stats_attractors x JOIN sg ON sg.id = x.group_id
+        GROUP BY {_SG}, required_json, word""",
     )
 
 
@@ -157,40 +137,48 @@ def by_turn_index(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT {_G}, idx, COUNT(*) AS n, AVG(chars) AS mean_chars,
-               AVG(output_tokens) AS mean_output_tokens
-        FROM st WHERE outcome != 'no_answer' GROUP BY {_G}, idx ORDER BY idx""",
+        SELECT {_SG}, idx, SUM(n) AS n,
+               SUM(chars_sum) * 1.0 / SUM(chars_n) AS mean_chars,
+               SUM(out_tokens_sum) * 1.0 / SUM(out_tokens_n) AS mean_output_tokens
+        FROM stats_turn_index x JOIN sg ON sg.id = x.group_id
+        GROUP BY {_SG}, idx ORDER BY idx""",
     )
 
 
-def latency_quantiles(con: sqlite3.Connection, groups: list[dict]) -> dict[tuple, tuple]:
-    """(median, p95) per group, read off an index instead of sorting in Python."""
-    con.execute(f"CREATE INDEX IF NOT EXISTS temp.st_lat ON st({_G}, latency_ms)")
-    where = " AND ".join(f"{g} IS ?" for g in GROUP)
-    sql = (
-        f"SELECT latency_ms FROM st WHERE {where} AND latency_ms IS NOT NULL "
-        "ORDER BY latency_ms LIMIT ? OFFSET ?"
-    )
+def latency_quantiles(con: sqlite3.Connection) -> dict[tuple, tuple[float, float]]:
+    """(median, p95) per group from the millisecond histogram: the median is the mean of
+    the two middle values when the count is even, p95 the value at rank ceil(0.95 n)."""
+    hist: dict[tuple, list[tuple[int, int]]] = {}
+    for row in con.execute(
+        f"SELECT {_SG}, ms, SUM(n) FROM stats_latency x JOIN sg ON sg.id = x.group_id "
+        f"GROUP BY {_SG}, ms ORDER BY {_SG}, ms"
+    ):
+        hist.setdefault(tuple(row[: len(GROUP)]), []).append((row[-2], row[-1]))
     out = {}
-    for g in groups:
-        n = g["n_latency"]
-        if not n:
-            continue
-        key = tuple(g[k] for k in GROUP)
-        middle = [r[0] for r in con.execute(sql, (*key, 2 - n % 2, (n - 1) // 2))]
-        (p95,) = con.execute(sql, (*key, 1, math.ceil(0.95 * n) - 1)).fetchone()
-        out[key] = (sum(middle) / len(middle), p95)
+    for key, bins in hist.items():
+        n = sum(count for _, count in bins)
+        ranks = ((n - 1) // 2, n // 2, math.ceil(0.95 * n) - 1)
+        values = [_value_at(bins, r) for r in ranks]
+        out[key] = ((values[0] + values[1]) / 2, float(values[2]))
     return out
+
+
+def _value_at(bins: list[tuple[int, int]], rank: int) -> int:
+    """The value at 0-based ``rank`` in the sorted values a histogram stands for."""
+    seen = 0
+    for value, count in bins:
+        seen += count
+        if rank < seen:
+            return value
+    raise IndexError(rank)
 
 
 def probe_labels(con: sqlite3.Connection) -> list[dict]:
     return _rows(
         con,
         f"""
-        SELECT st.player_key, st.model, st.channel_id, st.prompt_lang,
-               p.kind, p.label, COUNT(*) AS n
-        FROM probes p JOIN st ON st.turn_id = p.turn_id
-        GROUP BY {", ".join("st." + g for g in GROUP)}, p.kind, p.label""",
+        SELECT {_SG}, kind, label, SUM(n) AS n
+        FROM stats_probes x JOIN sg ON sg.id = x.group_id GROUP BY {_SG}, kind, label""",
     )
 
 
@@ -212,16 +200,18 @@ def select_rounds(con: sqlite3.Connection, scope: Scope) -> None:
 
 
 # OWASP "CSV injection": text a spreadsheet would run as a formula gets a leading quote.
-# Leading quotes are looked through (ltrim) so the escaping is exactly reversible.
-_TRIGGERS = "('=', '+', '-', '@', char(9), char(13))"
+# Leading quotes are looked through (ltrim) so the escaping is exactly reversible. The
+# first test reads one character, so the common case costs SQLite almost nothing.
+_TRIGGERS = "(61, 43, 45, 64, 9, 13)"  # = + - @ tab CR
+_FIRST = "(61, 43, 45, 64, 9, 13, 39)"  # ... or a quote that may hide one
 
 
 def neutralised_cell(col: str) -> str:
-    """SQL for column expression ``col`` as a CSV cell: NULL as '', formula-like text quoted."""
+    """SQL for column expression ``col`` as a CSV cell: formula-like text quoted."""
     quote = "''''"  # SQL for a string holding one single quote
     return (
-        f"CASE WHEN typeof({col}) = 'text' AND substr(ltrim({col}, {quote}), 1, 1) IN "
-        f"{_TRIGGERS} THEN {quote} || {col} ELSE COALESCE({col}, '') END"
+        f"CASE WHEN unicode({col}) IN {_FIRST} AND typeof({col}) = 'text' "
+        f"AND unicode(ltrim({col}, {quote})) IN {_TRIGGERS} THEN {quote} || {col} ELSE {col} END"
     )
 
 
@@ -231,24 +221,69 @@ def _needs_neutralising(name: str, sql_type: str) -> bool:
     return sql_type == "TEXT" and not name.endswith(("_json", "_at"))
 
 
-def stream_csv_rows(con: sqlite3.Connection, table: str) -> sqlite3.Cursor:
-    """Rows of ``table`` for the rounds in ``xr`` in id order, as CSV cells: NULL as '',
-    formula-like text neutralised — by SQLite, not cell by cell in Python. The table is
-    scanned in id order (``+`` keeps the planner off the round index, which would need a
-    sort holding every row)."""
-    key = "id" if table == "rounds" else "round_id"
+def _scoped(table: str) -> str:
     if table not in TABLES:
         raise ValueError(table)
-    cols = ", ".join(
-        neutralised_cell(f"x.{r['name']}")
-        if _needs_neutralising(r["name"], r["type"])
-        else f"COALESCE(x.{r['name']}, '')"
+    key = "id" if table == "rounds" else "round_id"
+    # ``+`` keeps the planner on the table's id order instead of the round index, which
+    # would need a sort holding every row.
+    return f"FROM {table} x WHERE +x.{key} IN (SELECT id FROM xr) ORDER BY x.id"
+
+
+def stream_csv_rows(
+    con: sqlite3.Connection, table: str, as_bytes: Collection[str] = ()
+) -> sqlite3.Cursor:
+    """Rows of ``table`` for the rounds in ``xr`` in id order, formula-like text
+    neutralised by SQLite (not cell by cell in Python); columns named in ``as_bytes``
+    come as their UTF-8 bytes (nothing to decode for a writer that only copies them)."""
+    cols = []
+    for r in con.execute(f"PRAGMA table_info({table})"):
+        name = r["name"]
+        col = f"x.{name}"
+        if _needs_neutralising(name, r["type"]):
+            col = neutralised_cell(col)
+        cols.append(f"CAST({col} AS BLOB)" if name in as_bytes else col)
+    cur = con.cursor()
+    cur.row_factory = None  # plain tuples
+    return cur.execute(f"SELECT {', '.join(cols)} {_scoped(table)}")
+
+
+def _json_value(name: str, sql_type: str) -> str:
+    """A column as json_object() should render it. SQLite writes a REAL with 15
+    significant digits; where that would not read back as the same double, 17 do."""
+    if sql_type != "REAL":
+        return f"x.{name}"
+    x = f"x.{name}"
+    return (
+        f"CASE WHEN typeof({x}) != 'real' OR CAST(printf('%!.15g', {x}) AS REAL) = {x} "
+        f"THEN {x} ELSE json(printf('%!.17g', {x})) END"
+    )
+
+
+# Per table, the columns the transcript order needs besides the JSON text.
+_ORDER_KEYS = {
+    "rounds": (),
+    "seats": (),
+    "turns": ("id", "idx"),
+    "probes": ("id", "turn_id"),
+    "calls": ("turn_id", "probe_id"),
+}
+
+
+def json_event_sql(con: sqlite3.Connection, table: str, version: int, kind: str) -> str:
+    """SQL for one round's rows of ``table`` as JSONL objects (built by SQLite's
+    json_object, in C), followed by the keys in ``_ORDER_KEYS``; parameter: round id."""
+    if table not in TABLES:
+        raise ValueError(table)
+    fields = ", ".join(
+        f"'{r['name']}', {_json_value(r['name'], r['type'])}"
         for r in con.execute(f"PRAGMA table_info({table})")
     )
-    cur = con.cursor()
-    cur.row_factory = None  # plain tuples straight into csv.writer
-    return cur.execute(
-        f"SELECT {cols} FROM {table} x WHERE +x.{key} IN (SELECT id FROM xr) ORDER BY x.id"
+    keys = "".join(f", x.{k}" for k in _ORDER_KEYS[table])
+    key = "id" if table == "rounds" else "round_id"
+    return (
+        f"SELECT json_object('schema_version', {int(version)}, 'type', '{kind}', {fields})"
+        f"{keys} FROM {table} x WHERE x.{key} = ? ORDER BY x.id"
     )
 
 
@@ -257,20 +292,6 @@ def round_ids(con: sqlite3.Connection) -> Iterator[int]:
     while rows := cur.fetchmany(5000):
         for r in rows:
             yield r[0]
-
-
-def round_children(con: sqlite3.Connection, round_id: int) -> dict[str, list[tuple]]:
-    """One round's rows as tuples in column order (a round fits in memory; a database
-    does not)."""
-    cur = con.cursor()
-    cur.row_factory = None
-    out = {}
-    for t in TABLES:
-        key = "id" if t == "rounds" else "round_id"
-        out[t] = cur.execute(
-            f"SELECT * FROM {t} WHERE {key} = ? ORDER BY id", (round_id,)
-        ).fetchall()
-    return out
 
 
 def schema_version(con: sqlite3.Connection) -> int:

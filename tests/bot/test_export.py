@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 from bot.engine import RoundEngine
 from bot.events import NullSurface
-from bot.export import export, restore
+from bot.export import LONG_COLUMNS, export, line_maker, restore
 from bot.players import make_adapter
 from bot.referee import Referee
 from bot.roster import PlayerConfig
@@ -38,7 +39,8 @@ async def db_path(tmp_path: Path) -> Path:
         db,
         [A, B],
         [
-            T(0, ["り"], word="りんご"),
+            # 0.1 + 0.2: a double that 15 significant digits would not give back
+            T(0, ["り"], word="りんご", latency=0.1 + 0.2),
             T(
                 1,
                 ["ご"],
@@ -92,7 +94,30 @@ def test_harmless_cells_are_untouched(value: str) -> None:
 
 def test_numbers_and_nulls() -> None:
     assert neutralise(-5) == -5 and neutralise(-0.5) == -0.5
-    assert neutralise(None) == ""
+    assert neutralise(None) is None  # the CSV writer makes it an empty cell
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        (1, "a,b", None, '{"k": "v, \\"w\\""}', 2.5, "x"),
+        (None, "", "plain", "line\nbreak\r\nthen", -3, ""),
+        (7, '"quoted"', "'=x", None, 0.30000000000000004, "み,かん"),
+        (8, "ok", "z", 42, None, None),  # a number where text is usual (SQLite allows it)
+    ],
+)
+def test_csv_lines_read_back_as_the_cells(row: tuple) -> None:
+    """Long columns are quoted by the export itself; the line parses back cell for cell."""
+    names = ["id", "word", "reading", "response_body", "latency_ms", "raw_text"]
+    # as storage hands them over: long columns as UTF-8 bytes
+    given = tuple(
+        str(v).encode() if n in LONG_COLUMNS and v is not None else v
+        for n, v in zip(names, row, strict=True)
+    )
+    text = line_maker(names)(given).decode()
+    assert text.endswith("\r\n")
+    (parsed,) = list(csv.reader(io.StringIO(text)))
+    assert parsed == ["" if v is None else str(v) for v in row]
 
 
 async def test_csv_round_trip(db_path: Path, tmp_path: Path) -> None:
