@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import random
@@ -28,12 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from storage import migrations, rollups
 
+GENERATOR = "v2"  # in the file name: a changed generator builds a new database
 WORDS = [
     "りんご",
     "ごりら",
@@ -62,12 +65,15 @@ def build(path: Path, turns: int, seed: int = 1) -> None:
     turn_id = call_id = probe_id = 0
     for r in range(turns // per_round):
         rid = r + 1
-        day = 1 + r % 28
+        # Rounds spread over a year and 8 channels, latencies over two orders of
+        # magnitude: few calls per group and day, so the latency histograms hold about
+        # a row per call (the statistics' worst case).
+        created = date(2026, 1, 1) + timedelta(days=r % 365)
         con.execute(
             "INSERT INTO rounds VALUES (?, 'discord', 'g', ?, '{}', 'elimination', ?, 'ja-1', "
             "'probes-1', '[\"intent\"]', 'bench', 'しりとり', 200, 60, 2, '', 'finished', 0, "
             "'last_seat_standing', ?, ?)",
-            (rid, f"c{r % 4}", "ja" if r % 2 else "en", f"2026-10-{day:02d}T00:00:00", "t"),
+            (rid, f"c{r % 8}", "ja" if r % 2 else "en", f"{created}T00:00:00", "t"),
         )
         seats = []
         for pos, key in enumerate(("a", "b")):
@@ -124,7 +130,7 @@ def build(path: Path, turns: int, seed: int = 1) -> None:
                     None,
                     "{}",
                     "t",
-                    rng.uniform(100, 900),
+                    min(120_000.0, rng.lognormvariate(math.log(1500), 0.8)),
                     50,
                     5,
                     None,
@@ -196,7 +202,7 @@ def main() -> None:
     sizes = [a.turns // 10, a.turns]
     results = {}
     for n in sizes:
-        db = a.db / f"turns-{n}.sqlite3"
+        db = a.db / f"turns-{n}-{GENERATOR}.sqlite3"
         if not db.exists():
             t0 = time.perf_counter()
             build(db, n)

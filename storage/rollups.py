@@ -186,16 +186,22 @@ class Rollups:
         return self._seats[seat_id]
 
     def _model(
-        self, raw: sqlite3.Connection, turn_id: int, turn: Mapping[str, Any], reported: Any
+        self,
+        raw: sqlite3.Connection,
+        turn_id: int,
+        turn: Mapping[str, Any],
+        reported: Any,
+        remember: bool,
     ) -> str:
         """The model id a turn counts under: the one its call reported; for a turn
         without one (no answer), the id last reported on its seat before it, else the id
-        its player last reported, else the model asked for."""
+        its player last reported, else the model asked for. ``remember``: this is the
+        turn being written, so its id is now its player's last."""
         seat = self._seats[turn["seat_id"]]
         assert seat is not None
         player = seat["player_key"] or ""
         if reported:
-            if self._last_model.get(player) != reported:
+            if remember and self._last_model.get(player) != reported:
                 raw.execute(
                     "INSERT INTO stats_last_model VALUES (?, ?) "
                     "ON CONFLICT (player_key) DO UPDATE SET model = excluded.model",
@@ -239,12 +245,13 @@ class Rollups:
         turn_id: int,
         turn: Mapping[str, Any],
         call: Mapping[str, Any] | None,
+        remember: bool = True,
     ) -> int | None:
         """The group a turn counts in (None for a person's turn)."""
         seat = self._seat(raw, turn["seat_id"])
         if seat is None or seat["kind"] != "model":
             return None
-        model = self._model(raw, turn_id, turn, call and call.get("model_reported"))
+        model = self._model(raw, turn_id, turn, call and call.get("model_reported"), remember)
         return self._group(raw, seat, model)
 
     def record_turn(
@@ -284,7 +291,9 @@ class Rollups:
         if row is None:
             return
         turn = dict(zip(_TURN_FIELDS, row[:-1], strict=True))
-        group = self._turn_group(raw, probe["turn_id"], turn, {"model_reported": row[-1]})
+        group = self._turn_group(
+            raw, probe["turn_id"], turn, {"model_reported": row[-1]}, remember=False
+        )
         if group is None:  # a person's turn (no probe is asked there)
             return
         raw.execute(
