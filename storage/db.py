@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 
 from storage import migrations, rollups
-from storage.migrations import LATEST, SchemaTooNewError
+from storage.migrations import SchemaTooNewError
 
 DEFAULT_DB = "mikan.sqlite3"
 
@@ -121,19 +121,12 @@ class Database:
         await self._conn.close()
 
     async def _migrate(self) -> None:
-        await self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        current = await self.schema_version()
-        if current > LATEST:
-            raise SchemaTooNewError(
-                f"{self.path} has schema version {current}; this Mikan knows up to {LATEST}"
-            )
-        if current < LATEST:
-            # On the connection's thread, like aiosqlite's own calls: a migration with a
-            # Python step (a backfill) is one transaction with its SQL.
+        # On the connection's thread, like aiosqlite's own calls: a migration with a
+        # Python step (a backfill) is one transaction with its SQL.
+        try:
             await self._conn._execute(migrations.apply, self._conn._conn)
+        except SchemaTooNewError as exc:
+            raise SchemaTooNewError(f"{self.path} has {exc}") from None
 
     async def schema_version(self) -> int:
         async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
