@@ -25,7 +25,7 @@ from storage.db import Database
 from storage.migrations import LATEST, apply, upgrade_file
 from storage.queries import Scope
 from storage.rollups import latency_bin
-from tests.support.records import T, round_row, write_round
+from tests.support.records import T, round_row, seat_rows, turn_row, write_round
 
 
 async def play_offline(path: Path, rounds: int) -> None:
@@ -262,40 +262,9 @@ async def test_a_batch_rolled_back_whole_leaves_no_stale_memory(tmp_path: Path) 
     db = await Database.open(path)
     rid, seats = await db.create_round(
         round_row(created_at="2026-11-03T10:00:00.000+00:00"),
-        [
-            {
-                "position": i,
-                "kind": "model",
-                "player_key": k,
-                "display_name": k,
-                "provider": "openai",
-                "model_asked": f"{k}-model",
-                "params_json": "{}",
-                "status": "playing",
-            }
-            for i, k in enumerate("ab")
-        ],
+        seat_rows([("a", "a-1"), ("b", "b-1")]),
     )
-    turn = {
-        "round_id": rid,
-        "seat_id": seats[0],
-        "idx": 0,
-        "outcome": "accepted",
-        "required_json": '["り"]',
-        "prev_word": None,
-        "raw_text": "りんご",
-        "word": "りんご",
-        "reading": "りんご",
-        "reading_source": "kana",
-        "first_mora": "り",
-        "next_json": "[]",
-        "violations_json": "[]",
-        "self_flag": "none",
-        "no_answer_reason": None,
-        "started_at": "t",
-        "ended_at": "t",
-        "duration_ms": 1.0,
-    }
+    turn = turn_row(rid, seats[0], 0, T(0, ["り"], word="りんご"))
 
     def crash(raw: sqlite3.Connection) -> None:
         raise _Crash

@@ -50,11 +50,9 @@ def round_row(**kw: Any) -> dict[str, Any]:
     return row
 
 
-async def write_round(
-    db: Database, players: list[tuple[str, str]], turns: list[T], **round_kw: Any
-) -> int:
-    """players: (roster key, model id the API reports). Returns the round id."""
-    seats = [
+def seat_rows(players: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Model seats for (roster key, reported model id) pairs, in order."""
+    return [
         {
             "position": i,
             "kind": "model",
@@ -67,29 +65,44 @@ async def write_round(
         }
         for i, (key, _) in enumerate(players)
     ]
-    rid, seat_ids = await db.create_round(round_row(**round_kw), seats)
+
+
+def raw_text(t: T) -> str:
+    return t.raw if t.raw is not None else (f"「{t.word}」" if t.word else "…")
+
+
+def turn_row(round_id: int, seat_id: int, idx: int, t: T) -> dict[str, Any]:
+    """The turns row for ``t`` (as the engine would hand it to ``Database.add_turn``)."""
+    return {
+        "round_id": round_id,
+        "seat_id": seat_id,
+        "idx": idx,
+        "outcome": t.outcome,
+        "required_json": json.dumps(t.req, ensure_ascii=False),
+        "prev_word": None,
+        "raw_text": None if t.outcome == "no_answer" else raw_text(t),
+        "word": t.word,
+        "reading": t.word,
+        "reading_source": "kana" if t.word else None,
+        "first_mora": None,
+        "next_json": "[]",
+        "violations_json": json.dumps(t.violations),
+        "self_flag": t.flag,
+        "no_answer_reason": "http_500: down" if t.outcome == "no_answer" else None,
+        "started_at": "t",
+        "ended_at": "t",
+        "duration_ms": 1.0,
+    }
+
+
+async def write_round(
+    db: Database, players: list[tuple[str, str]], turns: list[T], **round_kw: Any
+) -> int:
+    """players: (roster key, model id the API reports). Returns the round id."""
+    rid, seat_ids = await db.create_round(round_row(**round_kw), seat_rows(players))
     for idx, t in enumerate(turns):
-        raw = t.raw if t.raw is not None else (f"「{t.word}」" if t.word else "…")
-        turn = {
-            "round_id": rid,
-            "seat_id": seat_ids[t.seat],
-            "idx": idx,
-            "outcome": t.outcome,
-            "required_json": json.dumps(t.req, ensure_ascii=False),
-            "prev_word": None,
-            "raw_text": None if t.outcome == "no_answer" else raw,
-            "word": t.word,
-            "reading": t.word,
-            "reading_source": "kana" if t.word else None,
-            "first_mora": None,
-            "next_json": "[]",
-            "violations_json": json.dumps(t.violations),
-            "self_flag": t.flag,
-            "no_answer_reason": "http_500: down" if t.outcome == "no_answer" else None,
-            "started_at": "t",
-            "ended_at": "t",
-            "duration_ms": 1.0,
-        }
+        raw = raw_text(t)
+        turn = turn_row(rid, seat_ids[t.seat], idx, t)
         ok = t.outcome != "no_answer"
         call = {
             "round_id": rid,
