@@ -437,8 +437,10 @@ def _bot_run(args: argparse.Namespace) -> int:
     except CliError as exc:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2
+    from bot.watchdog import debug_enabled
+
     config = BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
-    return run_main(token, config, args.log_level)
+    return run_main(token, config, args.log_level, debug=debug_enabled(args.debug))
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -569,6 +571,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between model turns in every channel (overrides /shiritori rules)",
     )
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.add_argument(
+        "--debug",
+        action="store_true",
+        help="log where the event loop is whenever it stalls for over a second (or MIKAN_DEBUG=1)",
+    )
     run.set_defaults(func=_bot_run)
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord")

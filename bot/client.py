@@ -7,6 +7,7 @@ import ``discord``; the round engine knows nothing about it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -20,9 +21,10 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot import __version__
-from bot.arena import Players
+from bot.arena import Players, install_stop_handlers
 from bot.referee import Referee
 from bot.roster import Roster
+from bot.watchdog import LoopWatchdog
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.shiritori", "cogs.admin")
 API_BASE_ENV = "MIKAN_DISCORD_API"  # e.g. http://127.0.0.1:8080/api/v10 (tests only)
 TOKEN_ENV = "DISCORD_TOKEN"
+SHUTDOWN_S = 10.0  # a signal to a closed gateway, database and HTTP client
 DISCORD_API = discord.http.Route.BASE
 PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -220,18 +223,45 @@ async def sync_commands(token: str, guild_id: int | None = None) -> list[str]:
         return [c.name for c in synced]
 
 
-async def run_bot(token: str, config: BotConfig) -> None:
+async def run_bot(token: str, config: BotConfig, *, debug: bool = False) -> None:
+    """Run until Discord ends the session or SIGINT/SIGTERM asks to stop.
+
+    The signals are handled here, whatever disposition the process inherited (a job
+    started in the background of a non-interactive shell ignores SIGINT; supervisors send
+    SIGTERM): the bot closes within ``SHUTDOWN_S``, its round tasks cancelled whole, the
+    gateway closed, the database and the HTTP client closed."""
+    loop = asyncio.get_running_loop()
+    watchdog = LoopWatchdog(loop).start() if debug else None
+    stop = asyncio.Event()
+    remove_handlers = install_stop_handlers(stop)
     bot = MikanBot(config)
-    async with bot:
-        await bot.start(token)
+    try:
+        async with bot:
+            running = asyncio.create_task(bot.start(token), name="mikan-bot")
+            stopping = asyncio.create_task(stop.wait(), name="mikan-stop")
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not running.done():
+                log.info("shutting down (signal)")
+                try:
+                    await asyncio.wait_for(bot.close(), SHUTDOWN_S)
+                except TimeoutError:
+                    log.warning("shutdown took over %.0f s; stopping anyway", SHUTDOWN_S)
+                running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+    finally:
+        remove_handlers()
+        if watchdog is not None:
+            watchdog.stop()
 
 
-def run_main(token: str, config: BotConfig, log_level: str = "INFO") -> int:
+def run_main(token: str, config: BotConfig, log_level: str = "INFO", *, debug: bool = False) -> int:
     """``mikan run``: the exit code, with a clear message for the usual mistakes."""
     discord.utils.setup_logging(level=getattr(logging, log_level.upper(), logging.INFO), root=True)
     apply_api_base()
     try:
-        asyncio.run(run_bot(token, config))
+        asyncio.run(run_bot(token, config, debug=debug))
     except KeyboardInterrupt:
         return 130
     except discord.LoginFailure:

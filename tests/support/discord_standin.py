@@ -105,6 +105,7 @@ class DiscordStandIn:
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.heartbeats = 0
+        self.closes: list[int | None] = []  # each gateway connection's close code, in order
         self.commands: dict[str, list[dict[str, Any]]] = {}  # scope -> registered commands
         self.rate_limits: list[RateLimit] = []
         self._ids = itertools.count(800000000000000000)
@@ -293,6 +294,7 @@ class DiscordStandIn:
                 frame = json.loads(msg.data)
                 await self._on_frame(conn, frame)
         finally:
+            self.closes.append(ws.close_code)
             conn.closed.set()
             if self._conn is conn:
                 self._conn = None
