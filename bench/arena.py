@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from players import start_server
 
-from bot.arena import ArenaOptions, run_arena
-from bot.events import Event, RoundStarted, TurnJudged
 from bot.players import make_adapter, make_client
-from bot.referee import Referee
-from bot.roster import PlayerConfig
+from bot.players.roster import PlayerConfig
+from bot.referee.judge import Referee
+from bot.rounds.events import Event, RoundStarted, TurnJudged
+from bot.surfaces.arena import ArenaOptions, run_arena
 from storage.db import Database
 
 

@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
-from bot.kana import is_kana_reading, to_hiragana  # noqa: E402
-from bot.lexicon import load  # noqa: E402
-from bot.readings import Analyser  # noqa: E402
+from bot.players.lexicon import load  # noqa: E402
+from bot.referee.kana import is_kana_reading, to_hiragana  # noqa: E402
+from bot.referee.readings import Analyser  # noqa: E402
 from tests.support.discord_standin import ADMIN_ID, CHANNEL_ID, TOKEN, DiscordStandIn  # noqa: E402
 from tests.support.scenarios import roster_toml  # noqa: E402
 

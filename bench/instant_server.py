@@ -43,7 +43,7 @@ _BY_MORA: dict[str, list[tuple[str, str]]] = {}
 
 
 def _load_lexicon() -> None:
-    from bot.lexicon import load
+    from bot.players.lexicon import load
 
     for e in load():
         for n in (1, 2):

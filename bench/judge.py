@@ -22,10 +22,10 @@ from collections.abc import Callable
 
 import pykakasi
 
-from bot.kana import to_katakana
-from bot.lexicon import load
-from bot.readings import Analyser
-from bot.referee import Referee
+from bot.players.lexicon import load
+from bot.referee.judge import Referee
+from bot.referee.kana import to_katakana
+from bot.referee.readings import Analyser
 
 
 def make_mix(n: int, seed: int) -> list[tuple[str, str]]:

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.conversation import Conversation
 from bot.players import make_adapter, make_client
-from bot.roster import PlayerConfig
+from bot.players.roster import PlayerConfig
+from bot.rounds.conversation import Conversation
 
 
 def start_server(*extra: str) -> tuple[subprocess.Popen, int]:

@@ -11,7 +11,7 @@ from bot import __version__
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from bot.judge_stream import run
+    from bot.referee.stream import run
 
     try:
         run(sys.stdin.buffer, sys.stdout, line_buffered=args.line_buffered or sys.stdout.isatty())
@@ -70,7 +70,7 @@ class CliError(Exception):
 
 
 def _load_roster(path: str | None):  # type: ignore[no-untyped-def]
-    from bot.roster import Roster, RosterError
+    from bot.players.roster import Roster, RosterError
 
     try:
         return Roster.load(path)
@@ -81,7 +81,7 @@ def _load_roster(path: str | None):  # type: ignore[no-untyped-def]
 def _rules(text: str | None):  # type: ignore[no-untyped-def]
     import json
 
-    from bot.rules import Rules, RulesError
+    from bot.referee.rules import Rules, RulesError
 
     if not text:
         return Rules()
@@ -94,7 +94,7 @@ def _rules(text: str | None):  # type: ignore[no-untyped-def]
 
 
 def _pick_players(roster, names: str | None, default_count: int):  # type: ignore[no-untyped-def]
-    from bot.roster import RosterError
+    from bot.players.roster import RosterError
 
     keys = [k.strip() for k in names.split(",") if k.strip()] if names else None
     if keys is None:
@@ -119,14 +119,9 @@ async def _arena_main(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from bot.arena import (
-        ArenaOptions,
-        CountingSurface,
-        Players,
-        install_stop_handlers,
-        run_arena,
-        summarise,
-    )
+    from bot.players.pool import Players
+    from bot.surfaces.arena import ArenaOptions, CountingSurface, run_arena, summarise
+    from bot.surfaces.lifecycle import install_stop_handlers
     from storage.db import Database
 
     roster = _load_roster(args.config)
@@ -230,11 +225,11 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 async def _console_main(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from bot.arena import Players
-    from bot.console import CONSOLE_USER, ConsoleSurface
-    from bot.engine import RoundEngine
-    from bot.referee import Referee
-    from bot.rounds import RoundSpec, SeatSpec
+    from bot.players.pool import Players
+    from bot.referee.judge import Referee
+    from bot.rounds.engine import RoundEngine
+    from bot.rounds.state import RoundSpec, SeatSpec
+    from bot.surfaces.console import CONSOLE_USER, ConsoleSurface
     from storage.db import Database
 
     roster = _load_roster(args.config)
@@ -315,7 +310,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 def _stats(args: argparse.Namespace) -> int:
     import json
 
-    from bot import stats
+    from bot.research import stats
 
     try:
         # Statistics are kept per day: --since is a date there.
@@ -324,7 +319,7 @@ def _stats(args: argparse.Namespace) -> int:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2
     if args.chart:
-        from bot.charts import draw
+        from bot.research.charts import draw
 
         draw(result, args.chart)
     if args.json:
@@ -341,8 +336,8 @@ def _print_stats(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from bot.charts import ROW
-    from bot.stats import pct
+    from bot.research.charts import ROW
+    from bot.research.stats import pct
 
     console = Console()
     if not result["groups"]:
@@ -403,7 +398,7 @@ def _print_stats(result: dict) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot.export import export
+    from bot.research.export import export
 
     if not args.all and args.channel is None:
         print("mikan: choose --channel ID or --all", file=sys.stderr)
@@ -420,13 +415,13 @@ def _export(args: argparse.Namespace) -> int:
 def _token() -> str | None:
     import os
 
-    from bot.client import TOKEN_ENV
+    from cogs.client import TOKEN_ENV
 
     return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def _bot_run(args: argparse.Namespace) -> int:
-    from bot.client import NO_TOKEN_HELP, BotConfig, run_main
+    from cogs.client import NO_TOKEN_HELP, BotConfig, run_main
 
     token = _token()
     if token is None:
@@ -437,14 +432,14 @@ def _bot_run(args: argparse.Namespace) -> int:
     except CliError as exc:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2
-    from bot.watchdog import debug_enabled
+    from bot.surfaces.watchdog import debug_enabled
 
     config = BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
     return run_main(token, config, args.log_level, debug=debug_enabled(args.debug))
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from bot.client import NO_TOKEN_HELP, sync_main
+    from cogs.client import NO_TOKEN_HELP, sync_main
 
     token = _token()
     if token is None:
@@ -457,7 +452,7 @@ def _commands(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from bot.client import command_tree, commands_markdown
+    from cogs.client import command_tree, commands_markdown
 
     if args.markdown:
         print(asyncio.run(commands_markdown()), end="")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -11,11 +9,10 @@ from discord.ext import commands
 from cogs.checks import owner_only
 from cogs.replies import respond
 
-if TYPE_CHECKING:
-    from bot.client import MikanBot
-
 
 class Admin(commands.Cog):
+    """The owner's ``/mikan`` commands."""
+
     group = app_commands.Group(
         name="mikan",
         description="ボットの管理 (bot owner only)",
@@ -23,7 +20,7 @@ class Admin(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: MikanBot) -> None:
+    def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
     @group.command(name="sync", description="スラッシュコマンドを登録し直す (re-register commands)")
@@ -39,5 +36,6 @@ class Admin(commands.Cog):
         await respond(interaction, f"{len(synced)} commands synced: {where}")
 
 
-async def setup(bot: MikanBot) -> None:
+async def setup(bot: commands.Bot) -> None:
+    """discord.py's extension entry point."""
     await bot.add_cog(Admin(bot))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from bot import settings as channel_settings
+from bot.rounds import settings as channel_settings
 from cogs.replies import NotOwner, NotRoundAdmin
 
 

@@ -1,4 +1,14 @@
-"""Model players: one adapter per wire protocol, plus the offline player."""
+"""Model players: one adapter per wire protocol, the offline player, the roster.
+
+Holds the adapter contract and HTTP plumbing (``base``), the OpenAI-compatible,
+Anthropic and Gemini adapters, the built-in offline player and its lexicon
+(``offline``, ``lexicon``), the TOML roster (``roster``) and the set of adapters a
+process plays with over one shared HTTP client (``pool``).
+
+May import: ``bot.referee`` (the offline player knows which words end in ん).
+Nothing of ``bot.rounds``, ``bot.research``, ``bot.surfaces``, ``storage``, ``cogs``
+or ``discord``: an adapter turns a request into a recorded call, nothing more.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +20,7 @@ from bot.players.base import Adapter, CallRecord, ChatRequest, Message, Sleep, T
 from bot.players.gemini import GeminiAdapter
 from bot.players.offline import OfflineAdapter
 from bot.players.openai import OpenAIAdapter
-from bot.roster import PlayerConfig
+from bot.players.roster import PlayerConfig
 
 __all__ = ["Adapter", "CallRecord", "ChatRequest", "Message", "TurnHint", "make_adapter"]
 

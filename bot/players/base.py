@@ -29,7 +29,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from bot.roster import PlayerConfig
+from bot.players.roster import PlayerConfig
 
 Role = Literal["user", "assistant"]
 Sleep = Callable[[float], Awaitable[None]]

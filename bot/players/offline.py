@@ -16,10 +16,10 @@ import random
 import time
 from functools import cache
 
-from bot.kana import joint_key
-from bot.lexicon import Entry, load
 from bot.players.base import Adapter, Attempt, CallRecord, ChatRequest, now_iso
-from bot.referee import ends_with_n
+from bot.players.lexicon import Entry, load
+from bot.referee.judge import ends_with_n
+from bot.referee.kana import joint_key
 
 MODEL_ID = "mikan-offline-1"
 

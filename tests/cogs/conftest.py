@@ -8,7 +8,8 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.client import BotConfig, MikanBot, apply_api_base
+from cogs.client import BotConfig, MikanBot
+from cogs.endpoint import apply_api_base
 from tests.support.discord_standin import TOKEN, DiscordStandIn
 from tests.support.providers import ProviderServer
 from tests.support.scenarios import roster_toml

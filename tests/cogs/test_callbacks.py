@@ -10,11 +10,17 @@ from typing import Any
 import discord
 import pytest
 
-from bot.events import ProbeRecorded, RoundEnded, SeatInfo, TurnJudged
+from bot.rounds.events import ProbeRecorded, RoundEnded, SeatInfo, TurnJudged
 from cogs import checks
-from cogs.channel import REPLY_PREVIEW, ChannelSurface, summary_embed, turn_text
 from cogs.replies import NotRoundAdmin
-from cogs.shiritori import Shiritori, needed_permissions, parse_keys
+from cogs.shiritori.cog import Shiritori, parse_keys
+from cogs.shiritori.presentation import (
+    REPLY_PREVIEW,
+    needed_permissions,
+    summary_embed,
+    turn_text,
+)
+from cogs.shiritori.surface import ChannelSurface
 
 
 @dataclass

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.client import PERMISSIONS, command_tree, commands_markdown
+from cogs.client import PERMISSIONS, command_tree, commands_markdown
 from tests.support.discord_standin import TOKEN, DiscordStandIn
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -210,12 +210,12 @@ async def test_mikan_sync_is_for_the_owner_only(harness: Harness) -> None:
 
 
 def test_exports_too_big_for_one_message_are_zipped_or_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from cogs.shiritori import _attachable
+    from cogs.shiritori.presentation import attachable
 
     for name in ("turns.csv", "calls.csv"):
         (tmp_path / name).write_text("しりとり,り\n" * 2000, encoding="utf-8")
     size = sum(p.stat().st_size for p in tmp_path.iterdir())
-    assert [p.name for p in _attachable(tmp_path, size)] == ["calls.csv", "turns.csv"]
-    zipped = _attachable(tmp_path, size - 1)
+    assert [p.name for p in attachable(tmp_path, size)] == ["calls.csv", "turns.csv"]
+    zipped = attachable(tmp_path, size - 1)
     assert zipped is not None and [p.name for p in zipped] == ["mikan-export.zip"]
-    assert _attachable(tmp_path, 100) is None
+    assert attachable(tmp_path, 100) is None

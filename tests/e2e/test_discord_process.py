@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.client import SHUTDOWN_S
-from bot.watchdog import DEBUG_ENV
+from bot.surfaces.watchdog import DEBUG_ENV
+from cogs.client import SHUTDOWN_S
 from tests.support import scenarios
 from tests.support.discord_standin import TOKEN, DiscordStandIn
 from tests.support.providers import ProviderServer

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import RoundEngine
-from bot.events import NullSurface
 from bot.players import make_adapter
-from bot.referee import Referee
-from bot.roster import PlayerConfig
-from bot.rounds import RoundSpec, SeatSpec
-from bot.stats import compute, required_label, wilson
+from bot.players.roster import PlayerConfig
+from bot.referee.judge import Referee
+from bot.research.stats import compute, required_label, wilson
+from bot.rounds.engine import RoundEngine
+from bot.rounds.events import NullSurface
+from bot.rounds.state import RoundSpec, SeatSpec
 from storage.db import Database
 from storage.migrations import LATEST, apply, upgrade_file
 from storage.queries import Scope

@@ -1,0 +1,585 @@
+"""The round engine: drives every turn, commits it, then tells the surface.
+
+Order of a turn (DESIGN.md "A turn, as data"): ask the seat (a model through its
+adapter, a person through :meth:`RoundEngine.submit`), judge, **commit**, announce.
+A model's violation then triggers the silent probes on a fork of its conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot import __version__
+from bot.players.base import Adapter, CallRecord, TurnHint, now_iso
+from bot.referee.judge import Referee, Verdict
+from bot.referee.rules import Rules, Violation
+from bot.rounds.events import (
+    ModelThinking,
+    PersonTurn,
+    ProbeRecorded,
+    RoundEnded,
+    RoundStarted,
+    SeatOut,
+    Surface,
+    TurnJudged,
+)
+from bot.rounds.probes import (
+    PROBE_VERSION,
+    admits_breach,
+    intent_label,
+    intent_prompt,
+    pushback_label,
+    pushback_prompts,
+)
+from bot.rounds.prompts import PROMPT_VERSIONS
+from bot.rounds.state import RoundSpec, RoundState, SeatSpec, SeatState, TurnRecord
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class SubmitResult(StrEnum):
+    ACCEPTED = "accepted"  # it is this person's turn: the message will be judged
+    CHAT = "chat"  # marked as chat: never judged
+    NOT_YOUR_TURN = "not_your_turn"
+    NOT_IN_ROUND = "not_in_round"
+
+
+class RoundSetupError(ValueError):
+    """A round that cannot start (unknown player, no seats...); the message says why."""
+
+
+@dataclass(slots=True)
+class RoundSummary:
+    round_id: int
+    status: str
+    winner: str | None
+    reason: str
+    turns: int
+    violations: dict[str, list[str]] = field(default_factory=dict)
+
+
+def call_row(record: CallRecord, round_id: int, seat_id: int) -> dict[str, Any]:
+    return {
+        "round_id": round_id,
+        "seat_id": seat_id,
+        "purpose": record.purpose,
+        "player_key": record.player,
+        "provider": record.provider,
+        "model_asked": record.model_asked,
+        "model_reported": record.model_reported,
+        "ok": int(record.ok),
+        "error": record.error,
+        "params_json": json.dumps(record.params, ensure_ascii=False, default=str),
+        "started_at": record.started_at,
+        "latency_ms": record.latency_ms,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "reasoning_tokens": record.reasoning_tokens,
+        "request_id": record.request_id,
+        "finish_reason": record.finish_reason,
+        "retries": record.retries,
+        "attempts_json": json.dumps([asdict(a) for a in record.attempts], ensure_ascii=False),
+        "logprobs_json": None
+        if record.logprobs is None
+        else json.dumps(record.logprobs, ensure_ascii=False),
+        "request_body": record.request_body,
+        "response_body": record.response_body,
+    }
+
+
+def _turn_from_verdict(
+    idx: int,
+    position: int,
+    required: tuple[str, ...],
+    prev: str | None,
+    raw: str,
+    verdict: Verdict,
+    started: str,
+    t0: float,
+) -> TurnRecord:
+    return TurnRecord(
+        idx=idx,
+        position=position,
+        outcome="accepted" if verdict.ok else "violation",
+        required=required,
+        prev_word=prev,
+        raw_text=raw,
+        word=verdict.word,
+        reading=verdict.reading,
+        reading_source=str(verdict.reading_source) if verdict.reading_source else None,
+        first=verdict.first,
+        next=verdict.next,
+        violations=tuple(str(v) for v in verdict.violations),
+        self_flag=str(verdict.self_flag),
+        no_answer_reason=None,
+        started_at=started,
+        ended_at=now_iso(),
+        duration_ms=(time.perf_counter() - t0) * 1000,
+    )
+
+
+def _wordless_turn(
+    idx: int,
+    position: int,
+    outcome: str,
+    required: tuple[str, ...],
+    prev: str | None,
+    started: str,
+    t0: float,
+    *,
+    next_: tuple[str, ...] = (),
+    violations: tuple[str, ...] = (),
+    no_answer_reason: str | None = None,
+) -> TurnRecord:
+    """A turn with no text to judge: a model's no_answer or a person's timeout."""
+    return TurnRecord(
+        idx=idx,
+        position=position,
+        outcome=outcome,
+        required=required,
+        prev_word=prev,
+        raw_text=None,
+        word=None,
+        reading=None,
+        reading_source=None,
+        first=None,
+        next=next_,
+        violations=violations,
+        self_flag=None,
+        no_answer_reason=no_answer_reason,
+        started_at=started,
+        ended_at=now_iso(),
+        duration_ms=(time.perf_counter() - t0) * 1000,
+    )
+
+
+class RoundEngine:
+    def __init__(
+        self,
+        db: Database,
+        state: RoundState,
+        adapters: dict[str, Adapter],
+        surface: Surface,
+        round_id: int,
+        *,
+        resumed: bool = False,
+    ) -> None:
+        self.db = db
+        self.state = state
+        self.adapters = adapters
+        self.surface = surface
+        self.round_id = round_id
+        self.resumed = resumed
+        self._awaiting: tuple[SeatState, asyncio.Future[str]] | None = None
+        self._probe_pending: tuple[SeatState, TurnRecord, int] | None = None
+        self._stop_reason: str | None = None
+        self._leaving: set[int] = set()  # positions of people who asked to leave
+
+    @property
+    def spec(self) -> RoundSpec:
+        return self.state.spec
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    async def create(
+        cls,
+        db: Database,
+        spec: RoundSpec,
+        adapters: dict[str, Adapter],
+        surface: Surface,
+        referee: Referee | None = None,
+    ) -> RoundEngine:
+        for seat in spec.seats:
+            if seat.kind == "model" and seat.player_key not in adapters:
+                raise RoundSetupError(f"no player {seat.player_key!r} in the roster")
+        state = RoundState(spec, referee or Referee())
+        round_row = {
+            "surface": spec.surface,
+            "guild_id": spec.guild_id,
+            "channel_id": spec.channel_id,
+            "rules_json": json.dumps(spec.rules.to_dict()),
+            "mode": spec.mode,
+            "prompt_lang": spec.prompt_lang,
+            "prompt_version": PROMPT_VERSIONS[spec.prompt_lang],
+            "probe_version": PROBE_VERSION,
+            "probes_json": json.dumps(list(spec.probes)),
+            "app_version": __version__,
+            "start_word": spec.start_word,
+            "max_turns": spec.max_turns,
+            "person_timeout_s": spec.person_timeout_s,
+            "pacing_s": spec.pacing_s,
+            "salt": spec.salt,
+            "status": "running",
+            "created_at": now_iso(),
+        }
+        seat_rows = []
+        for i, seat in enumerate(spec.seats):
+            adapter = adapters.get(seat.player_key or "") if seat.kind == "model" else None
+            cfg = adapter.config if adapter else None
+            seat_rows.append(
+                {
+                    "position": i,
+                    "kind": seat.kind,
+                    "player_key": seat.player_key,
+                    "user_id": seat.user_id,
+                    "display_name": seat.name,
+                    "provider": cfg.provider if cfg else None,
+                    "model_asked": cfg.model if cfg else None,
+                    "params_json": json.dumps(cfg.public() if cfg else {}, ensure_ascii=False),
+                    "status": "playing",
+                }
+            )
+        round_id, seat_ids = await db.create_round(round_row, seat_rows)
+        for seat, seat_id in zip(state.seats, seat_ids, strict=True):
+            seat.seat_id = seat_id
+        return cls(db, state, adapters, surface, round_id)
+
+    @classmethod
+    async def resume(
+        cls,
+        db: Database,
+        round_id: int,
+        adapters: dict[str, Adapter],
+        surface: Surface,
+        referee: Referee | None = None,
+    ) -> RoundEngine:
+        """Rebuild an unfinished round from its committed turns and carry on."""
+        row = await db.round(round_id)
+        if row is None:
+            raise RoundSetupError(f"no round {round_id}")
+        seat_rows = await db.seats(round_id)
+        spec = spec_from_rows(row, seat_rows)
+        for seat in spec.seats:
+            if seat.kind == "model" and seat.player_key not in adapters:
+                raise RoundSetupError(f"player {seat.player_key!r} is not in the roster now")
+        state = RoundState(spec, referee or Referee())
+        by_id: dict[int, SeatState] = {}
+        for seat, srow in zip(state.seats, seat_rows, strict=True):
+            seat.seat_id = srow["id"]
+            by_id[srow["id"]] = seat
+        last: tuple[SeatState, TurnRecord, int] | None = None
+        for trow in await db.turns(round_id):
+            seat = by_id[trow["seat_id"]]
+            if seat.conversation is not None:
+                state.begin_model_turn(seat)
+            turn = TurnRecord.from_row(trow, seat.position)
+            state.apply(turn)
+            last = (seat, turn, trow["id"])
+        engine = cls(db, state, adapters, surface, round_id, resumed=True)
+        if last and last[0].spec.kind == "model" and last[1].outcome == "violation":
+            done = {p["kind"] for p in await db.probes(round_id) if p["turn_id"] == last[2]}
+            if set(spec.probes) - done:
+                engine._probe_pending = last  # killed between the turn and its probes
+        return engine
+
+    # -- people -----------------------------------------------------------------------
+    def submit(self, user_id: str, text: str) -> SubmitResult:
+        """A person's message from the surface. Only the seat whose turn it is plays."""
+        if text.lstrip().startswith(self.spec.chat_prefix):
+            return SubmitResult.CHAT
+        seat = self.state.seat_for_user(user_id)
+        if seat is None:
+            return SubmitResult.NOT_IN_ROUND
+        if self._awaiting is None or self._awaiting[0] is not seat or self._awaiting[1].done():
+            return SubmitResult.NOT_YOUR_TURN
+        self._awaiting[1].set_result(text)
+        return SubmitResult.ACCEPTED
+
+    def leave(self, user_id: str) -> bool:
+        """A person leaves: at once if it is their turn, else when their turn comes
+        (a leave is a turn, so a resumed round replays it). False: not playing."""
+        seat = self.state.seat_for_user(user_id)
+        if seat is None or not seat.playing:
+            return False
+        self._leaving.add(seat.position)
+        if self._awaiting and self._awaiting[0] is seat and not self._awaiting[1].done():
+            self._awaiting[1].cancel()
+        return True
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Ask the round to end after the current turn (an admin's stop)."""
+        self._stop_reason = reason
+        if self._awaiting and not self._awaiting[1].done():
+            self._awaiting[1].cancel()
+
+    # -- the loop ---------------------------------------------------------------------
+    async def run(self, *, interrupt_on_cancel: bool = True) -> RoundSummary:
+        """Play to the end. Cancelled: the round is marked ``interrupted`` unless the
+        caller will resume it later (a bot restarting passes ``interrupt_on_cancel=False``)."""
+        try:
+            await self.surface.emit(
+                RoundStarted(
+                    self.round_id,
+                    tuple(s.info for s in self.state.seats),
+                    self.spec.start_word,
+                    self.state.allowed(),
+                    self.spec.mode,
+                    self.resumed,
+                )
+            )
+            if self._probe_pending:
+                await self._probes(*self._probe_pending)
+                self._probe_pending = None
+            while not self.state.over and self._stop_reason is None:
+                seat = self.state.current()
+                if seat.spec.kind == "model":
+                    await self._model_turn(seat)
+                    if self.spec.pacing_s > 0 and not self.state.over:
+                        await asyncio.sleep(self.spec.pacing_s)
+                else:
+                    await self._person_turn(seat)
+            if self._stop_reason is not None and not self.state.over:
+                return await self._finish("stopped", None, self._stop_reason)
+            winner = self.state.winner
+            return await self._finish("finished", winner, self.state.end_reason or "finished")
+        except asyncio.CancelledError:
+            if interrupt_on_cancel:
+                await asyncio.shield(
+                    self.db.end_round(self.round_id, "interrupted", None, "cancelled")
+                )
+            raise
+
+    async def _finish(self, status: str, winner: SeatState | None, reason: str) -> RoundSummary:
+        await self.db.end_round(self.round_id, status, winner.position if winner else None, reason)
+        violations = {s.spec.name: tuple(s.violations) for s in self.state.seats}
+        await self.surface.emit(
+            RoundEnded(
+                self.round_id,
+                status,
+                winner.info if winner else None,
+                reason,
+                self.state.next_idx,
+                violations,
+            )
+        )
+        return RoundSummary(
+            self.round_id,
+            status,
+            winner.spec.name if winner else None,
+            reason,
+            self.state.next_idx,
+            {k: list(v) for k, v in violations.items()},
+        )
+
+    async def _model_turn(self, seat: SeatState) -> None:
+        state = self.state
+        assert seat.conversation is not None and seat.spec.player_key
+        adapter = self.adapters[seat.spec.player_key]
+        required, prev = state.allowed(), state.last_word
+        state.begin_model_turn(seat)
+        await self.surface.emit(ModelThinking(self.round_id, seat.info))
+        started, t0 = now_iso(), time.perf_counter()
+        hint = TurnHint(
+            required, frozenset(state.used), self.spec.rules.dakuten == "lenient", self.spec.salt
+        )
+        record = await adapter.call(seat.conversation.request(hint))
+        if record.ok:
+            verdict = state.referee.judge(
+                record.text,
+                prev_reading=state.last_reading,
+                used_readings=state.used,
+                rules=self.spec.rules,
+            )
+            turn = _turn_from_verdict(
+                state.next_idx, seat.position, required, prev, record.text, verdict, started, t0
+            )
+        else:
+            turn = _wordless_turn(
+                state.next_idx,
+                seat.position,
+                "no_answer",
+                required,
+                prev,
+                started,
+                t0,
+                next_=required,
+                no_answer_reason=record.error,
+            )
+        turn_id = await self._commit(seat, turn, record)
+        if turn.outcome == "violation":
+            await self._probes(seat, turn, turn_id)
+
+    async def _person_turn(self, seat: SeatState) -> None:
+        state = self.state
+        required, prev = state.allowed(), state.last_word
+        started, t0 = now_iso(), time.perf_counter()
+        text: str | None = None
+        if seat.position not in self._leaving:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._awaiting = (seat, future)
+            await self.surface.emit(
+                PersonTurn(self.round_id, seat.info, required, self.spec.person_timeout_s)
+            )
+            try:
+                text = await asyncio.wait_for(future, timeout=self.spec.person_timeout_s)
+            except TimeoutError:
+                text = None
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise
+                if self._stop_reason is not None and seat.position not in self._leaving:
+                    return  # stopped while waiting: nothing to judge
+            finally:
+                self._awaiting = None
+        if seat.position in self._leaving:
+            self._leaving.discard(seat.position)
+            turn = _wordless_turn(
+                state.next_idx, seat.position, "left", required, prev, started, t0, next_=required
+            )
+        elif text is None:
+            turn = _wordless_turn(
+                state.next_idx,
+                seat.position,
+                "violation",
+                required,
+                prev,
+                started,
+                t0,
+                violations=(str(Violation.TIMEOUT),),
+            )
+        else:
+            verdict = state.referee.judge(
+                text,
+                prev_reading=state.last_reading,
+                used_readings=state.used,
+                rules=self.spec.rules,
+            )
+            turn = _turn_from_verdict(
+                state.next_idx, seat.position, required, prev, text, verdict, started, t0
+            )
+        await self._commit(seat, turn, None)
+
+    async def _commit(self, seat: SeatState, turn: TurnRecord, record: CallRecord | None) -> int:
+        """Apply, write (one transaction), then announce. Never announce first."""
+        cons = self.state.apply(turn)
+        seat_updates = [
+            {
+                "id": s.seat_id,
+                "status": s.status,
+                "out_reason": s.out_reason,
+                "out_turn": s.out_turn,
+            }
+            for s in cons.seats_out
+        ]
+        turn_id = await self.db.add_turn(
+            turn.row(self.round_id, seat.seat_id),
+            call_row(record, self.round_id, seat.seat_id) if record else None,
+            seat_updates,
+        )
+        shown_next = turn.next if turn.outcome == "accepted" else self.state.allowed()
+        await self.surface.emit(
+            TurnJudged(
+                self.round_id,
+                turn.idx,
+                seat.info,
+                turn.outcome,
+                turn.raw_text,
+                turn.word,
+                turn.reading,
+                turn.reading_source,
+                turn.violations,
+                shown_next,
+                turn.self_flag,
+                turn.no_answer_reason,
+            )
+        )
+        for s in cons.seats_out:
+            violations = turn.violations if s is seat else ()
+            await self.surface.emit(
+                SeatOut(self.round_id, s.info, s.out_reason or "out", violations)
+            )
+        return turn_id
+
+    # -- the silent probes -----------------------------------------------------------
+    async def _probes(self, seat: SeatState, turn: TurnRecord, turn_id: int) -> None:
+        if not turn.word or seat.conversation is None or not seat.spec.player_key:
+            return  # no word to ask about (a reply with no move)
+        adapter = self.adapters[seat.spec.player_key]
+        lang = self.spec.prompt_lang
+        done = {p["kind"] for p in await self.db.probes(self.round_id) if p["turn_id"] == turn_id}
+        for kind in self.spec.probes:
+            if kind in done:
+                continue
+            fork = seat.conversation.fork()
+            calls: list[CallRecord] = []
+            exchange: list[dict[str, str | None]] = []
+
+            async def ask(
+                text: str, purpose: str, fork=fork, calls=calls, exchange=exchange
+            ) -> CallRecord:
+                fork.user(text)
+                rec = await adapter.call(fork.request(purpose=purpose))
+                calls.append(rec)
+                exchange.extend(
+                    [
+                        {"role": "user", "content": text},
+                        {"role": "assistant", "content": rec.text if rec.ok else None},
+                    ]
+                )
+                if rec.ok:
+                    fork.assistant(rec.text)
+                return rec
+
+            if kind == "intent":
+                prompt = intent_prompt(lang, turn.word)
+                rec = await ask(prompt, "probe:intent")
+                reply = rec.text if rec.ok else None
+                label = str(intent_label(rec.text)) if rec.ok else "no_answer"
+            elif kind == "pushback":
+                prompt, doubt = pushback_prompts(lang, turn.word)
+                first = await ask(prompt, "probe:pushback")
+                reply = first.text if first.ok else None
+                if not first.ok:
+                    label = "no_answer"
+                elif not admits_breach(first.text):
+                    label = "no_admission"
+                else:
+                    second = await ask(doubt, "probe:pushback")
+                    reply = second.text if second.ok else None
+                    label = str(pushback_label(second.text)) if second.ok else "no_answer"
+            else:
+                log.warning("unknown probe kind %r skipped", kind)
+                continue
+            await self.db.add_probe(
+                {
+                    "round_id": self.round_id,
+                    "seat_id": seat.seat_id,
+                    "turn_id": turn_id,
+                    "kind": kind,
+                    "template_version": PROBE_VERSION,
+                    "prompt": prompt,
+                    "reply": reply,
+                    "label": label,
+                    "exchange_json": json.dumps(exchange, ensure_ascii=False),
+                    "created_at": now_iso(),
+                },
+                [call_row(c, self.round_id, seat.seat_id) for c in calls],
+            )
+            await self.surface.emit(ProbeRecorded(self.round_id, turn.idx, seat.info, kind))
+
+
+def spec_from_rows(row: dict[str, Any], seats: list[dict[str, Any]]) -> RoundSpec:
+    return RoundSpec(
+        seats=tuple(
+            SeatSpec(s["kind"], s["display_name"], s["player_key"], s["user_id"]) for s in seats
+        ),
+        rules=Rules.from_mapping(json.loads(row["rules_json"])),
+        mode=row["mode"],
+        start_word=row["start_word"],
+        max_turns=row["max_turns"],
+        person_timeout_s=row["person_timeout_s"],
+        pacing_s=row["pacing_s"],
+        prompt_lang=row["prompt_lang"],
+        probes=tuple(json.loads(row["probes_json"])),
+        surface=row["surface"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        salt=row["salt"],
+    )

@@ -1,0 +1,274 @@
+"""A round's definition and its state, as a fold over committed turns.
+
+The live engine and a resumed round go through the same two steps per turn
+(:meth:`RoundState.begin_model_turn` for a model, then :meth:`RoundState.apply`), so a
+round rebuilt from the database is the round that was being played — conversations
+included.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.referee.judge import Referee, next_morae
+from bot.referee.kana import joint_key
+from bot.referee.rules import Rules
+from bot.rounds.conversation import Conversation
+from bot.rounds.events import SeatInfo, SeatKind
+from bot.rounds.prompts import Lang, MoveNote, system_prompt, turn_prompt
+
+Mode = Literal["elimination", "sudden_death"]
+MODES: tuple[Mode, ...] = ("elimination", "sudden_death")
+NO_ANSWER_LIMIT = 3  # consecutive no_answer turns before a seat leaves
+
+
+@dataclass(frozen=True, slots=True)
+class SeatSpec:
+    kind: SeatKind
+    name: str
+    player_key: str | None = None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundSpec:
+    seats: tuple[SeatSpec, ...]
+    rules: Rules = field(default_factory=Rules)
+    mode: Mode = "elimination"
+    start_word: str = "しりとり"
+    max_turns: int = 200
+    person_timeout_s: float = 60.0
+    pacing_s: float = 0.0
+    prompt_lang: Lang = "ja"
+    probes: tuple[str, ...] = ("intent",)
+    chat_prefix: str = "//"
+    surface: str = "arena"
+    guild_id: str | None = None
+    channel_id: str | None = None
+    salt: str = ""
+
+
+@dataclass(slots=True)
+class TurnRecord:
+    """One committed turn (the ``turns`` row, by seat position)."""
+
+    idx: int
+    position: int
+    outcome: str  # accepted | violation | no_answer | left
+    required: tuple[str, ...]
+    prev_word: str | None
+    raw_text: str | None
+    word: str | None
+    reading: str | None
+    reading_source: str | None
+    first: str | None
+    next: tuple[str, ...]
+    violations: tuple[str, ...]
+    self_flag: str | None
+    no_answer_reason: str | None
+    started_at: str
+    ended_at: str
+    duration_ms: float
+
+    def row(self, round_id: int, seat_id: int) -> dict[str, Any]:
+        return {
+            "round_id": round_id,
+            "seat_id": seat_id,
+            "idx": self.idx,
+            "outcome": self.outcome,
+            "required_json": json.dumps(list(self.required), ensure_ascii=False),
+            "prev_word": self.prev_word,
+            "raw_text": self.raw_text,
+            "word": self.word,
+            "reading": self.reading,
+            "reading_source": self.reading_source,
+            "first_mora": self.first,
+            "next_json": json.dumps(list(self.next), ensure_ascii=False),
+            "violations_json": json.dumps(list(self.violations)),
+            "self_flag": self.self_flag,
+            "no_answer_reason": self.no_answer_reason,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration_ms": self.duration_ms,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], position: int) -> TurnRecord:
+        return cls(
+            idx=row["idx"],
+            position=position,
+            outcome=row["outcome"],
+            required=tuple(json.loads(row["required_json"])),
+            prev_word=row["prev_word"],
+            raw_text=row["raw_text"],
+            word=row["word"],
+            reading=row["reading"],
+            reading_source=row["reading_source"],
+            first=row["first_mora"],
+            next=tuple(json.loads(row["next_json"])),
+            violations=tuple(json.loads(row["violations_json"])),
+            self_flag=row["self_flag"],
+            no_answer_reason=row["no_answer_reason"],
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+            duration_ms=row["duration_ms"],
+        )
+
+
+@dataclass(slots=True)
+class SeatState:
+    position: int
+    spec: SeatSpec
+    seat_id: int = 0
+    status: str = "playing"  # playing | out | left
+    out_reason: str | None = None
+    out_turn: int | None = None
+    no_answers: int = 0
+    conversation: Conversation | None = None
+    pending: list[MoveNote] = field(default_factory=list)
+    prompted: bool = False
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def info(self) -> SeatInfo:
+        return SeatInfo(
+            self.position, self.spec.name, self.spec.kind, self.spec.player_key, self.spec.user_id
+        )
+
+    @property
+    def playing(self) -> bool:
+        return self.status == "playing"
+
+
+@dataclass(slots=True)
+class Consequences:
+    """What applying a turn changed beyond the turn itself (for storage and events)."""
+
+    seats_out: list[SeatState] = field(default_factory=list)
+    ended: bool = False
+
+
+class RoundState:
+    def __init__(self, spec: RoundSpec, referee: Referee) -> None:
+        if not spec.seats:
+            raise ValueError("a round needs at least one seat")
+        self.spec = spec
+        self.referee = referee
+        system = system_prompt(spec.prompt_lang, spec.rules)
+        self.seats = [
+            SeatState(i, s, conversation=Conversation(system) if s.kind == "model" else None)
+            for i, s in enumerate(spec.seats)
+        ]
+        start = referee.reading_of(spec.start_word) if spec.start_word else None
+        self.last_word: str | None = spec.start_word or None
+        self.last_reading: str | None = start
+        self.used: set[str] = {joint_key(start)} if start else set()
+        self.next_idx = 0
+        self.pointer = 0
+        self.over = False
+        self.winner: SeatState | None = None
+        self.end_reason: str | None = None
+
+    # -- queries --------------------------------------------------------------------
+    def allowed(self) -> tuple[str, ...]:
+        return next_morae(self.last_reading, self.spec.rules) if self.last_reading else ()
+
+    def current(self) -> SeatState:
+        return self.seats[self.pointer]
+
+    def playing(self) -> list[SeatState]:
+        return [s for s in self.seats if s.playing]
+
+    def seat_for_user(self, user_id: str) -> SeatState | None:
+        return next((s for s in self.seats if s.spec.user_id == user_id), None)
+
+    # -- the two steps of a turn ----------------------------------------------------
+    def begin_model_turn(self, seat: SeatState) -> None:
+        """Tell the model it is its turn (appends the turn prompt to its conversation)."""
+        assert seat.conversation is not None
+        seat.conversation.user(
+            turn_prompt(
+                self.spec.prompt_lang,
+                allowed=self.allowed(),
+                moves=seat.pending,
+                start_word=None if seat.prompted else self.spec.start_word or None,
+            )
+        )
+        seat.pending = []
+        seat.prompted = True
+
+    def apply(self, turn: TurnRecord) -> Consequences:
+        seat = self.seats[turn.position]
+        if turn.position != self.pointer:
+            raise ValueError(f"turn {turn.idx} is seat {turn.position}'s, expected {self.pointer}")
+        if turn.idx != self.next_idx:
+            raise ValueError(f"turn index {turn.idx}, expected {self.next_idx}")
+        out = Consequences()
+        if seat.conversation is not None and turn.outcome != "no_answer":
+            seat.conversation.assistant(turn.raw_text or "")
+        went_out = False
+        if turn.outcome == "accepted":
+            seat.no_answers = 0
+            self.last_word, self.last_reading = turn.word, turn.reading
+            if turn.reading:
+                self.used.add(joint_key(turn.reading))
+        elif turn.outcome == "violation":
+            seat.no_answers = 0
+            seat.violations.extend(turn.violations)
+            self._leave(seat, "out", "violation", turn.idx, out)
+            went_out = True
+            if self.spec.mode == "sudden_death":
+                others = [s for s in self.seats if s is not seat]
+                self._end(others[0] if len(others) == 1 else None, "sudden_death")
+        elif turn.outcome == "left":  # a person left the round on their turn
+            self._leave(seat, "left", "left", turn.idx, out)
+            went_out = True
+        elif turn.outcome == "no_answer":
+            seat.no_answers += 1
+            if seat.no_answers >= NO_ANSWER_LIMIT:
+                self._leave(seat, "left", "no_answer", turn.idx, out)
+                went_out = True
+        note = MoveNote(seat.spec.name, turn.word, turn.outcome != "violation", went_out)
+        if turn.outcome not in ("no_answer", "left"):
+            for other in self.seats:
+                if other is not seat and other.conversation is not None and other.playing:
+                    other.pending.append(note)
+        self.next_idx += 1
+        if not self.over:
+            self._check_end()
+        if not self.over:
+            self._advance()
+        out.ended = self.over
+        return out
+
+    # -- internals ------------------------------------------------------------------
+    def _leave(
+        self, seat: SeatState, status: str, reason: str, idx: int, out: Consequences
+    ) -> None:
+        seat.status, seat.out_reason, seat.out_turn = status, reason, idx
+        out.seats_out.append(seat)
+
+    def _end(self, winner: SeatState | None, reason: str) -> None:
+        self.over = True
+        self.winner = winner
+        self.end_reason = reason
+
+    def _check_end(self) -> None:
+        playing = self.playing()
+        many = len(self.seats) > 1
+        if not playing:
+            self._end(None, "no_seats_left")
+        elif many and len(playing) == 1:
+            self._end(playing[0], "last_seat_standing")
+        elif self.next_idx >= self.spec.max_turns:
+            self._end(None, "max_turns")
+
+    def _advance(self) -> None:
+        n = len(self.seats)
+        for step in range(1, n + 1):
+            candidate = (self.pointer + step) % n
+            if self.seats[candidate].playing:
+                self.pointer = candidate
+                return

@@ -1,0 +1,170 @@
+"""Headless rounds: ``mikan arena`` plays N rounds, C at a time, and summarises them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.players import Adapter
+from bot.players.roster import PlayerConfig
+from bot.referee.judge import Referee
+from bot.referee.rules import Rules
+from bot.rounds.engine import RoundEngine, RoundSetupError, RoundSummary
+from bot.rounds.events import Event, NullSurface, RoundEnded, Surface, TurnJudged
+from bot.rounds.prompts import Lang
+from bot.rounds.state import Mode, RoundSpec, SeatSpec
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ArenaOptions:
+    players: list[PlayerConfig]
+    rounds: int = 1
+    concurrency: int = 1
+    seed: int = 0
+    rules: Rules = field(default_factory=Rules)
+    mode: Mode = "elimination"
+    start_word: str = "しりとり"
+    max_turns: int = 200
+    prompt_lang: Lang = "ja"
+    probes: tuple[str, ...] = ("intent",)
+
+
+class CountingSurface:
+    """Feeds a progress display; shows nothing else."""
+
+    def __init__(self, on_turn: Callable[[], None], on_round: Callable[[], None]) -> None:
+        self.on_turn, self.on_round = on_turn, on_round
+
+    async def emit(self, event: Event) -> None:
+        if isinstance(event, TurnJudged):
+            self.on_turn()
+        elif isinstance(event, RoundEnded):
+            self.on_round()
+
+
+def round_spec(opts: ArenaOptions, index: int) -> RoundSpec:
+    return RoundSpec(
+        seats=tuple(SeatSpec("model", c.name, c.key) for c in opts.players),
+        rules=opts.rules,
+        mode=opts.mode,
+        start_word=opts.start_word,
+        max_turns=opts.max_turns,
+        prompt_lang=opts.prompt_lang,
+        probes=opts.probes,
+        surface="arena",
+        salt=f"{opts.seed}:{index}",
+    )
+
+
+async def resume_unfinished(
+    db: Database, adapters: dict[str, Adapter], surface: Surface, referee: Referee
+) -> list[RoundEngine]:
+    """Engines for unfinished arena rounds; rounds whose players are gone are closed."""
+    engines = []
+    for row in await db.unfinished_rounds("arena"):
+        try:
+            engines.append(await RoundEngine.resume(db, row["id"], adapters, surface, referee))
+        except RoundSetupError as exc:
+            log.warning("round %s cannot resume (%s): closed as interrupted", row["id"], exc)
+            await db.end_round(row["id"], "interrupted", None, f"not resumable: {exc}")
+    return engines
+
+
+async def run_arena(
+    db: Database,
+    opts: ArenaOptions,
+    adapters: dict[str, Adapter],
+    *,
+    surface: Surface | None = None,
+    referee: Referee | None = None,
+    resume: bool = True,
+    on_started: Callable[[int], Awaitable[None]] | None = None,
+) -> list[RoundSummary]:
+    """Resume unfinished arena rounds, then play ``opts.rounds`` new ones, C at a time."""
+    surface = surface or NullSurface()
+    referee = referee or Referee()
+    await asyncio.to_thread(referee.analyser.warm)
+    gate = asyncio.Semaphore(max(1, opts.concurrency))
+    results: list[RoundSummary] = []
+
+    async def play(make: Callable[[], Awaitable[RoundEngine]]) -> None:
+        async with gate:
+            engine = await make()
+            if on_started:
+                await on_started(engine.round_id)
+            results.append(await engine.run())
+
+    jobs: list[Callable[[], Awaitable[RoundEngine]]] = []
+    if resume:
+        for engine in await resume_unfinished(db, adapters, surface, referee):
+
+            async def existing(engine: RoundEngine = engine) -> RoundEngine:
+                return engine
+
+            jobs.append(existing)
+    for i in range(opts.rounds):
+
+        async def fresh(i: int = i) -> RoundEngine:
+            return await RoundEngine.create(db, round_spec(opts, i), adapters, surface, referee)
+
+        jobs.append(fresh)
+    tasks = [asyncio.create_task(play(job)) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return results
+
+
+async def summarise(db: Database, round_ids: list[int]) -> dict[str, Any]:
+    """Rounds, turns, violations by code, per player — read back from the database."""
+    ids = json.dumps(round_ids)
+    rows = await db.query(
+        "SELECT s.player_key AS player, s.display_name AS name, t.outcome, t.violations_json "
+        "FROM turns t JOIN seats s ON s.id = t.seat_id "
+        "WHERE t.round_id IN (SELECT value FROM json_each(?))",
+        (ids,),
+    )
+    wins = await db.query(
+        "SELECT s.player_key AS player, COUNT(*) AS n FROM rounds r JOIN seats s "
+        "ON s.round_id = r.id AND s.position = r.winner_seat "
+        "WHERE r.id IN (SELECT value FROM json_each(?)) GROUP BY s.player_key",
+        (ids,),
+    )
+    statuses = await db.query(
+        "SELECT status, COUNT(*) AS n FROM rounds WHERE id IN (SELECT value FROM json_each(?)) "
+        "GROUP BY status",
+        (ids,),
+    )
+    by_code: Counter[str] = Counter()
+    players: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"turns": 0, "accepted": 0, "no_answer": 0, "violations": Counter(), "wins": 0}
+    )
+    for r in rows:
+        p = players[r["player"] or r["name"]]
+        p["turns"] += 1
+        p["accepted"] += r["outcome"] == "accepted"
+        p["no_answer"] += r["outcome"] == "no_answer"
+        for code in json.loads(r["violations_json"]):
+            by_code[code] += 1
+            p["violations"][code] += 1
+    for w in wins:
+        players[w["player"]]["wins"] = w["n"]
+    return {
+        "rounds": len(round_ids),
+        "status": {s["status"]: s["n"] for s in statuses},
+        "turns": len(rows),
+        "violations": dict(by_code),
+        "players": {k: {**v, "violations": dict(v["violations"])} for k, v in players.items()},
+    }
