@@ -8,17 +8,15 @@ A model's violation then triggers the silent probes on a fork of its conversatio
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-from bot import __version__
 from bot.players.base import Adapter, CallRecord, TurnHint, now_iso
 from bot.referee.judge import Referee, Verdict
-from bot.referee.rules import Rules, Violation
+from bot.referee.rules import Violation
+from bot.rounds import records
 from bot.rounds.events import (
     ModelThinking,
     PersonTurn,
@@ -30,15 +28,13 @@ from bot.rounds.events import (
     TurnJudged,
 )
 from bot.rounds.probes import (
-    PROBE_VERSION,
     admits_breach,
     intent_label,
     intent_prompt,
     pushback_label,
     pushback_prompts,
 )
-from bot.rounds.prompts import PROMPT_VERSIONS
-from bot.rounds.state import RoundSpec, RoundState, SeatSpec, SeatState, TurnRecord
+from bot.rounds.state import RoundSpec, RoundState, SeatState, TurnRecord
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -63,35 +59,6 @@ class RoundSummary:
     reason: str
     turns: int
     violations: dict[str, list[str]] = field(default_factory=dict)
-
-
-def call_row(record: CallRecord, round_id: int, seat_id: int) -> dict[str, Any]:
-    return {
-        "round_id": round_id,
-        "seat_id": seat_id,
-        "purpose": record.purpose,
-        "player_key": record.player,
-        "provider": record.provider,
-        "model_asked": record.model_asked,
-        "model_reported": record.model_reported,
-        "ok": int(record.ok),
-        "error": record.error,
-        "params_json": json.dumps(record.params, ensure_ascii=False, default=str),
-        "started_at": record.started_at,
-        "latency_ms": record.latency_ms,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "reasoning_tokens": record.reasoning_tokens,
-        "request_id": record.request_id,
-        "finish_reason": record.finish_reason,
-        "retries": record.retries,
-        "attempts_json": json.dumps([asdict(a) for a in record.attempts], ensure_ascii=False),
-        "logprobs_json": None
-        if record.logprobs is None
-        else json.dumps(record.logprobs, ensure_ascii=False),
-        "request_body": record.request_body,
-        "response_body": record.response_body,
-    }
 
 
 def _turn_from_verdict(
@@ -200,42 +167,8 @@ class RoundEngine:
             if seat.kind == "model" and seat.player_key not in adapters:
                 raise RoundSetupError(f"no player {seat.player_key!r} in the roster")
         state = RoundState(spec, referee or Referee())
-        round_row = {
-            "surface": spec.surface,
-            "guild_id": spec.guild_id,
-            "channel_id": spec.channel_id,
-            "rules_json": json.dumps(spec.rules.to_dict()),
-            "mode": spec.mode,
-            "prompt_lang": spec.prompt_lang,
-            "prompt_version": PROMPT_VERSIONS[spec.prompt_lang],
-            "probe_version": PROBE_VERSION,
-            "probes_json": json.dumps(list(spec.probes)),
-            "app_version": __version__,
-            "start_word": spec.start_word,
-            "max_turns": spec.max_turns,
-            "person_timeout_s": spec.person_timeout_s,
-            "pacing_s": spec.pacing_s,
-            "salt": spec.salt,
-            "status": "running",
-            "created_at": now_iso(),
-        }
-        seat_rows = []
-        for i, seat in enumerate(spec.seats):
-            adapter = adapters.get(seat.player_key or "") if seat.kind == "model" else None
-            cfg = adapter.config if adapter else None
-            seat_rows.append(
-                {
-                    "position": i,
-                    "kind": seat.kind,
-                    "player_key": seat.player_key,
-                    "user_id": seat.user_id,
-                    "display_name": seat.name,
-                    "provider": cfg.provider if cfg else None,
-                    "model_asked": cfg.model if cfg else None,
-                    "params_json": json.dumps(cfg.public() if cfg else {}, ensure_ascii=False),
-                    "status": "playing",
-                }
-            )
+        round_row = records.round_row(spec)
+        seat_rows = records.seat_rows(spec, adapters)
         round_id, seat_ids = await db.create_round(round_row, seat_rows)
         for seat, seat_id in zip(state.seats, seat_ids, strict=True):
             seat.seat_id = seat_id
@@ -255,7 +188,7 @@ class RoundEngine:
         if row is None:
             raise RoundSetupError(f"no round {round_id}")
         seat_rows = await db.seats(round_id)
-        spec = spec_from_rows(row, seat_rows)
+        spec = records.spec_from_rows(row, seat_rows)
         for seat in spec.seats:
             if seat.kind == "model" and seat.player_key not in adapters:
                 raise RoundSetupError(f"player {seat.player_key!r} is not in the roster now")
@@ -269,7 +202,7 @@ class RoundEngine:
             seat = by_id[trow["seat_id"]]
             if seat.conversation is not None:
                 state.begin_model_turn(seat)
-            turn = TurnRecord.from_row(trow, seat.position)
+            turn = records.turn_from_row(trow, seat.position)
             state.apply(turn)
             last = (seat, turn, trow["id"])
         engine = cls(db, state, adapters, surface, round_id, resumed=True)
@@ -459,19 +392,10 @@ class RoundEngine:
     async def _commit(self, seat: SeatState, turn: TurnRecord, record: CallRecord | None) -> int:
         """Apply, write (one transaction), then announce. Never announce first."""
         cons = self.state.apply(turn)
-        seat_updates = [
-            {
-                "id": s.seat_id,
-                "status": s.status,
-                "out_reason": s.out_reason,
-                "out_turn": s.out_turn,
-            }
-            for s in cons.seats_out
-        ]
         turn_id = await self.db.add_turn(
-            turn.row(self.round_id, seat.seat_id),
-            call_row(record, self.round_id, seat.seat_id) if record else None,
-            seat_updates,
+            records.turn_row(turn, self.round_id, seat.seat_id),
+            records.call_row(record, self.round_id, seat.seat_id) if record else None,
+            [records.seat_update(s) for s in cons.seats_out],
         )
         shown_next = turn.next if turn.outcome == "accepted" else self.state.allowed()
         await self.surface.emit(
@@ -548,38 +472,9 @@ class RoundEngine:
                 log.warning("unknown probe kind %r skipped", kind)
                 continue
             await self.db.add_probe(
-                {
-                    "round_id": self.round_id,
-                    "seat_id": seat.seat_id,
-                    "turn_id": turn_id,
-                    "kind": kind,
-                    "template_version": PROBE_VERSION,
-                    "prompt": prompt,
-                    "reply": reply,
-                    "label": label,
-                    "exchange_json": json.dumps(exchange, ensure_ascii=False),
-                    "created_at": now_iso(),
-                },
-                [call_row(c, self.round_id, seat.seat_id) for c in calls],
+                records.probe_row(
+                    self.round_id, seat.seat_id, turn_id, kind, prompt, reply, label, exchange
+                ),
+                [records.call_row(c, self.round_id, seat.seat_id) for c in calls],
             )
             await self.surface.emit(ProbeRecorded(self.round_id, turn.idx, seat.info, kind))
-
-
-def spec_from_rows(row: dict[str, Any], seats: list[dict[str, Any]]) -> RoundSpec:
-    return RoundSpec(
-        seats=tuple(
-            SeatSpec(s["kind"], s["display_name"], s["player_key"], s["user_id"]) for s in seats
-        ),
-        rules=Rules.from_mapping(json.loads(row["rules_json"])),
-        mode=row["mode"],
-        start_word=row["start_word"],
-        max_turns=row["max_turns"],
-        person_timeout_s=row["person_timeout_s"],
-        pacing_s=row["pacing_s"],
-        prompt_lang=row["prompt_lang"],
-        probes=tuple(json.loads(row["probes_json"])),
-        surface=row["surface"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        salt=row["salt"],
-    )

@@ -8,9 +8,8 @@ included.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from bot.referee.judge import Referee, next_morae
 from bot.referee.kana import joint_key
@@ -71,50 +70,6 @@ class TurnRecord:
     started_at: str
     ended_at: str
     duration_ms: float
-
-    def row(self, round_id: int, seat_id: int) -> dict[str, Any]:
-        return {
-            "round_id": round_id,
-            "seat_id": seat_id,
-            "idx": self.idx,
-            "outcome": self.outcome,
-            "required_json": json.dumps(list(self.required), ensure_ascii=False),
-            "prev_word": self.prev_word,
-            "raw_text": self.raw_text,
-            "word": self.word,
-            "reading": self.reading,
-            "reading_source": self.reading_source,
-            "first_mora": self.first,
-            "next_json": json.dumps(list(self.next), ensure_ascii=False),
-            "violations_json": json.dumps(list(self.violations)),
-            "self_flag": self.self_flag,
-            "no_answer_reason": self.no_answer_reason,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "duration_ms": self.duration_ms,
-        }
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], position: int) -> TurnRecord:
-        return cls(
-            idx=row["idx"],
-            position=position,
-            outcome=row["outcome"],
-            required=tuple(json.loads(row["required_json"])),
-            prev_word=row["prev_word"],
-            raw_text=row["raw_text"],
-            word=row["word"],
-            reading=row["reading"],
-            reading_source=row["reading_source"],
-            first=row["first_mora"],
-            next=tuple(json.loads(row["next_json"])),
-            violations=tuple(json.loads(row["violations_json"])),
-            self_flag=row["self_flag"],
-            no_answer_reason=row["no_answer_reason"],
-            started_at=row["started_at"],
-            ended_at=row["ended_at"],
-            duration_ms=row["duration_ms"],
-        )
 
 
 @dataclass(slots=True)
