@@ -1,7 +1,12 @@
-"""SQLite storage over aiosqlite: one writer connection, WAL, foreign keys on.
+"""SQLite storage on the database's own thread: one connection, WAL, foreign keys on.
 
 Knows nothing of the game: it stores and returns plain dicts. Every write method is
 one transaction, committed before it returns — callers announce only after that.
+
+The one ``sqlite3`` connection lives on a single worker thread that the ``Database``
+owns (a one-thread ``ThreadPoolExecutor``); reads, write batches and migrations run
+there through ``loop.run_in_executor``, one after another, so the event loop never
+waits on SQLite and the connection is only ever used from its own thread.
 """
 
 from __future__ import annotations
@@ -11,16 +16,17 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from storage import migrations, rollups
 from storage.migrations import SchemaTooNewError
 
 DEFAULT_DB = "mikan.sqlite3"
+
+_T = TypeVar("_T")
 
 
 def default_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -29,10 +35,12 @@ def default_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 
 def now_iso() -> str:
+    """Return the current UTC time as ISO 8601 with milliseconds (the stored timestamps)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def dumps(value: Any) -> str:
+    """Return ``value`` as JSON text as stored: non-ASCII kept, unknown types as ``str``."""
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -46,13 +54,48 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
 Op = Callable[[sqlite3.Connection], Any]
 
 
+def _connect(target: Path) -> sqlite3.Connection:
+    """Open and configure the connection (on the database thread, where it stays)."""
+    if str(target) != ":memory:":
+        target.parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level None: transactions are ours (BEGIN/COMMIT in _run_batch).
+    raw = sqlite3.connect(str(target), isolation_level=None)
+    raw.row_factory = sqlite3.Row
+    try:
+        raw.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a committed transaction survives a killed process.
+        raw.execute("PRAGMA synchronous=NORMAL")
+        raw.execute("PRAGMA foreign_keys=ON")
+        raw.execute("PRAGMA busy_timeout=5000")
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
+def _close_opened(opened: list[sqlite3.Connection]) -> None:
+    """Close the connection an aborted ``Database.open`` made, if it made one."""
+    for raw in opened:
+        raw.close()
+
+
+def _fetch_all(raw: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    cur = raw.execute(sql, params)
+    try:
+        return [dict(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
 def _run_batch(
     raw: sqlite3.Connection, ops: list[Op], on_rollback: Callable[[], None]
 ) -> list[tuple[bool, Any]]:
-    """Run writes in one transaction (group commit), each isolated by a savepoint so
-    one failing write is rolled back alone. Returns (ok, result or exception) per op,
+    """Run writes in one transaction (group commit), each isolated by a savepoint.
+
+    One failing write is rolled back alone. Returns (ok, result or exception) per op,
     all durable once this returns. ``on_rollback`` runs whenever anything is rolled
-    back (what was remembered of it is void)."""
+    back (what was remembered of it is void).
+    """
     results: list[tuple[bool, Any]] = []
     raw.execute("BEGIN IMMEDIATE")
     try:
@@ -78,13 +121,19 @@ def _run_batch(
 
 
 class Database:
-    """Reads go through aiosqlite as usual. Writes are queued and committed in groups:
-    whatever writes are waiting when the database thread is free go in one transaction
-    (one thread hop, one commit), so many concurrent rounds do not queue behind each
-    other's commits. A write's caller resumes only after its commit."""
+    """The Mikan database: one connection on its own thread, writes group-committed.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+    Reads run on the database thread in the order they are asked. Writes are queued and
+    committed in groups: whatever writes are waiting when the database thread is free go
+    in one transaction (one thread hop, one commit), so many concurrent rounds do not
+    queue behind each other's commits. A write's caller resumes only after its commit.
+    """
+
+    def __init__(self, thread: ThreadPoolExecutor, raw: sqlite3.Connection, path: Path) -> None:
+        """Wrap ``raw``, a configured connection made on ``thread`` (see ``open``)."""
+        self._thread = thread  # one worker: the only thread that touches ``_raw``
+        self._raw = raw
+        self._closed = False
         self.path = path
         self._pending: list[tuple[Op, asyncio.Future[Any]]] = []
         self._rollups = rollups.Rollups()  # used on the database thread only
@@ -92,46 +141,59 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str] | None = None) -> Database:
+        """Open (creating it if need be) and migrate the database at ``path``.
+
+        ``path`` as in ``default_path``; ``:memory:`` gives a private in-memory one.
+        Raises ``SchemaTooNewError`` for a database newer than this code.
+        """
         target = default_path(path)
-        if str(target) != ":memory:":
-            target.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level None: transactions are ours (BEGIN/COMMIT in _run_batch).
-        conn = await aiosqlite.connect(str(target), isolation_level=None)
-        conn.row_factory = sqlite3.Row
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mikan-db")
+        opened: list[sqlite3.Connection] = []
+
+        def connect() -> sqlite3.Connection:
+            raw = _connect(target)
+            opened.append(raw)
+            return raw
+
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a committed transaction survives a killed process.
-            await conn.execute("PRAGMA synchronous=NORMAL")
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute("PRAGMA busy_timeout=5000")
-        except BaseException:
-            await conn.close()
-            raise
-        db = cls(conn, target)
-        try:
+            raw = await _on(thread, connect)
+            db = cls(thread, raw, target)
             await db._migrate()
         except BaseException:
-            await conn.close()
+            # Queued behind whatever still runs there (a cancelled open's connect too).
+            thread.submit(_close_opened, opened)
+            thread.shutdown(wait=False)
             raise
         return db
 
     async def close(self) -> None:
+        """Wait for the queued writes, then close the connection and end its thread."""
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
-        await self._conn.close()
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await _on(self._thread, self._raw.close)
+        finally:
+            self._thread.shutdown(wait=False)  # the thread ends once the close has run
+
+    async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._closed:
+            raise ValueError("Connection closed")
+        return await _on(self._thread, fn, *args)
 
     async def _migrate(self) -> None:
-        # On the connection's thread, like aiosqlite's own calls: a migration with a
-        # Python step (a backfill) is one transaction with its SQL.
+        # On the database thread: a migration (with any backfill) is one transaction.
         try:
-            await self._conn._execute(migrations.apply, self._conn._conn)
+            await self._call(migrations.apply, self._raw)
         except SchemaTooNewError as exc:
             raise SchemaTooNewError(f"{self.path} has {exc}") from None
 
     async def schema_version(self) -> int:
-        async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0] or 0) if row else 0
+        """Return the schema version the database is at (0 when it has none)."""
+        rows = await self._all("SELECT MAX(version) FROM schema_version")
+        return int(next(iter(rows[0].values())) or 0) if rows else 0
 
     # -- the write queue ------------------------------------------------------------
     async def _write(self, op: Op) -> Any:
@@ -147,9 +209,8 @@ class Database:
         while self._pending:
             batch, self._pending = self._pending, []
             try:
-                # aiosqlite runs this on its connection thread, like its own calls.
-                results = await self._conn._execute(
-                    _run_batch, self._conn._conn, [op for op, _ in batch], self._rollups.forget
+                results = await self._call(
+                    _run_batch, self._raw, [op for op, _ in batch], self._rollups.forget
                 )
             except BaseException as exc:
                 for _, future in batch:
@@ -171,6 +232,7 @@ class Database:
     async def create_round(
         self, round_row: Mapping[str, Any], seats: Iterable[Mapping[str, Any]]
     ) -> tuple[int, list[int]]:
+        """Insert a round and its seats in one transaction; return the round and seat ids."""
         seat_rows = list(seats)
 
         def op(raw: sqlite3.Connection) -> tuple[int, list[int]]:
@@ -189,7 +251,10 @@ class Database:
         call: Mapping[str, Any] | None = None,
         seat_updates: Iterable[Mapping[str, Any]] = (),
     ) -> int:
-        """The turn, its model call and the seats that left with it: one piece."""
+        """Insert a turn, its model call and the seats that left with it, as one piece.
+
+        The turn's rollups are written in the same transaction. Returns the turn id.
+        """
         updates = list(seat_updates)
 
         def op(raw: sqlite3.Connection) -> int:
@@ -207,6 +272,7 @@ class Database:
         return await self._write(op)
 
     async def add_probe(self, probe: Mapping[str, Any], calls: Iterable[Mapping[str, Any]]) -> int:
+        """Insert a probe, its calls and its rollup in one transaction; return the probe id."""
         call_rows = list(calls)
 
         def op(raw: sqlite3.Connection) -> int:
@@ -225,6 +291,8 @@ class Database:
     async def end_round(
         self, round_id: int, status: str, winner_seat: int | None, end_reason: str | None
     ) -> None:
+        """Record a round's end: its status, winner (a seat position), reason and time."""
+
         def op(raw: sqlite3.Connection) -> None:
             raw.execute(
                 "UPDATE rounds SET status = ?, winner_seat = ?, end_reason = ?, ended_at = ? "
@@ -237,6 +305,8 @@ class Database:
     async def set_channel_settings(
         self, channel_id: str, guild_id: str | None, rules_json: str, extra_json: str
     ) -> None:
+        """Insert or replace a channel's default settings (stamped with the time)."""
+
         def op(raw: sqlite3.Connection) -> None:
             raw.execute(
                 "INSERT INTO channel_settings (channel_id, guild_id, rules_json, extra_json, "
@@ -251,10 +321,10 @@ class Database:
     # -- reads ----------------------------------------------------------------------
 
     async def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        async with self._conn.execute(sql, params) as cur:
-            return [dict(r) for r in await cur.fetchall()]
+        return await self._call(_fetch_all, self._raw, sql, params)
 
     async def unfinished_rounds(self, surface: str | None = None) -> list[dict[str, Any]]:
+        """Return the rounds still running (on ``surface``, or any), oldest first."""
         if surface is None:
             return await self._all("SELECT * FROM rounds WHERE status = 'running' ORDER BY id")
         return await self._all(
@@ -262,31 +332,47 @@ class Database:
         )
 
     async def round(self, round_id: int) -> dict[str, Any] | None:
+        """Return the round's row, or None when there is no such round."""
         rows = await self._all("SELECT * FROM rounds WHERE id = ?", (round_id,))
         return rows[0] if rows else None
 
     async def seats(self, round_id: int) -> list[dict[str, Any]]:
+        """Return the round's seats in seat order."""
         return await self._all(
             "SELECT * FROM seats WHERE round_id = ? ORDER BY position", (round_id,)
         )
 
     async def turns(self, round_id: int) -> list[dict[str, Any]]:
+        """Return the round's turns in turn order."""
         return await self._all("SELECT * FROM turns WHERE round_id = ? ORDER BY idx", (round_id,))
 
     async def probes(self, round_id: int) -> list[dict[str, Any]]:
+        """Return the round's probes in the order they were written."""
         return await self._all("SELECT * FROM probes WHERE round_id = ? ORDER BY id", (round_id,))
 
     async def calls(self, round_id: int) -> list[dict[str, Any]]:
+        """Return the round's model calls (turns' and probes') in the order they were written."""
         return await self._all("SELECT * FROM calls WHERE round_id = ? ORDER BY id", (round_id,))
 
     async def channel_settings(self, channel_id: str) -> dict[str, Any] | None:
+        """Return the channel's stored settings row, or None when it has none."""
         rows = await self._all("SELECT * FROM channel_settings WHERE channel_id = ?", (channel_id,))
         return rows[0] if rows else None
 
     async def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        """Read-only queries for summaries and tests."""
+        """Run a read-only query (summaries, tests); return its rows as dicts."""
         return await self._all(sql, params)
 
     async def integrity_check(self) -> str:
+        """Return SQLite's ``PRAGMA integrity_check`` verdict (``"ok"`` when sound)."""
         rows = await self._all("PRAGMA integrity_check")
         return str(next(iter(rows[0].values()))) if rows else "no answer"
+
+
+async def _on(thread: ThreadPoolExecutor, fn: Callable[..., _T], *args: Any) -> _T:
+    """Run ``fn(*args)`` on ``thread`` and return its result, without blocking the loop.
+
+    Once queued the call runs, whole, even if the caller is cancelled: cancelling only
+    stops the waiting (as a cancelled write still commits, or not, as one piece).
+    """
+    return await asyncio.shield(asyncio.get_running_loop().run_in_executor(thread, fn, *args))

@@ -1,21 +1,70 @@
-"""Numbered schema migrations. Append a new one; never edit one that has shipped.
+"""Numbered schema migrations, each one frozen: append a new one; never edit a shipped one.
 
-A migration is SQL, optionally followed by a Python step (``STEPS``) that fills what the
-SQL created from the rows already there; both land in one transaction with the version.
+A migration is one function, registered in order with ``@migration(n)``, that holds all
+it does: its SQL written out in it and any Python step (a backfill of what the SQL
+created from the rows already there) written out in it too. It imports no live code
+(nothing of ``storage.rollups`` or any other module that keeps changing), so editing
+the live code can never rewrite what a migration did to the databases it already ran
+on. ``apply`` runs each pending migration and its version row as one transaction, and
+refuses a database newer than this code.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from storage import rollups
+# A migration: run inside the transaction ``apply`` opened, on a connection in
+# autocommit mode (isolation_level None); it must not commit.
+Migration = Callable[[sqlite3.Connection], None]
 
-MIGRATIONS: list[tuple[int, str]] = [
-    (
-        1,
+MIGRATIONS: list[tuple[int, Migration]] = []
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database has a schema version newer than this code knows (it is refused)."""
+
+
+def migration(version: int) -> Callable[[Migration], Migration]:
+    """Register the decorated function as migration ``version``, the next number due."""
+
+    def register(fn: Migration) -> Migration:
+        due = MIGRATIONS[-1][0] + 1 if MIGRATIONS else 1
+        if version != due:
+            raise ValueError(f"migration {version} registered where {due} was due")
+        MIGRATIONS.append((version, fn))
+        return fn
+
+    return register
+
+
+def _script(raw: sqlite3.Connection, script: str) -> None:
+    """Run SQL ``script`` statement by statement in the open transaction.
+
+    (``executescript`` would commit it first.) Shipped migrations rely on this: keep
+    what it does as it is.
+    """
+    pending = ""
+    *pieces, tail = script.split(";")
+    for piece in pieces:
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):  # not a ";" inside a literal or comment
+            raw.execute(pending)
+            pending = ""
+    if (pending + tail).strip():
+        raw.execute(pending + tail)
+
+
+@migration(1)
+def _first_schema(raw: sqlite3.Connection) -> None:
+    """The first schema: rounds, their seats, turns, probes, model calls, channel settings."""
+    _script(
+        raw,
         """
         CREATE TABLE rounds (
             id               INTEGER PRIMARY KEY,
@@ -137,9 +186,18 @@ MIGRATIONS: list[tuple[int, str]] = [
             updated_at   TEXT NOT NULL
         );
         """,
-    ),
-    (
-        2,
+    )
+
+
+@migration(2)
+def _statistics_indexes(raw: sqlite3.Connection) -> None:
+    """Indexes for statistics and transcript exports.
+
+    Statistics join every turn to its call; a covering index spares them the call rows'
+    raw bodies (most of their bytes). Transcript exports read a round's probes.
+    """
+    _script(
+        raw,
         """
         -- Statistics join every turn to its call; with the analytic columns in the index
         -- they never read the raw bodies (most of a call row's bytes).
@@ -149,27 +207,364 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- Transcript exports read a round's probes.
         CREATE INDEX probes_round ON probes(round_id);
         """,
-    ),
-    (
-        3,
-        # Statistics rollups (storage/rollups.py), filled from the turns already stored.
-        rollups.SCHEMA,
-    ),
-]
+    )
 
 
-class SchemaTooNewError(RuntimeError):
-    pass
+@migration(3)
+def _statistics_rollups(raw: sqlite3.Connection) -> None:
+    """Statistics rollups: the ``stats_*`` tables, filled from the rows already stored.
 
+    ``mikan stats`` sums these per (player, model, channel, prompt language, UTC day)
+    tables instead of reading every turn; the live writes keep them up to date
+    (storage/rollups.py). This creates them and adds every stored model turn and probe,
+    in the order they were written, exactly as the rollup writes of this migration's day
+    did: a frozen copy of that code, which later changes to storage/rollups.py do not
+    touch.
+    """
+    schema = textwrap.dedent(
+        """
+        CREATE TABLE stats_groups (
+            id          INTEGER PRIMARY KEY,
+            player_key  TEXT NOT NULL,
+            model       TEXT NOT NULL,       -- the id the API reported (see Rollups._model)
+            channel_id  TEXT NOT NULL,       -- '' for arena and console rounds
+            prompt_lang TEXT NOT NULL,
+            day         TEXT NOT NULL,       -- YYYY-MM-DD (UTC) the round was created
+            UNIQUE (player_key, model, channel_id, prompt_lang, day)
+        );
+        CREATE TABLE stats_totals (
+            group_id      INTEGER PRIMARY KEY REFERENCES stats_groups(id),
+            rounds        INTEGER NOT NULL DEFAULT 0,
+            turns         INTEGER NOT NULL DEFAULT 0,
+            words         INTEGER NOT NULL DEFAULT 0,
+            judged        INTEGER NOT NULL DEFAULT 0,   -- turns that got an answer
+            no_answer     INTEGER NOT NULL DEFAULT 0,
+            violations    INTEGER NOT NULL DEFAULT 0,
+            ends_with_n   INTEGER NOT NULL DEFAULT 0,
+            no_move       INTEGER NOT NULL DEFAULT 0,
+            admits        INTEGER NOT NULL DEFAULT 0,   -- violations admitted in the same reply
+            continues     INTEGER NOT NULL DEFAULT 0,   -- violations handed on as if valid
+            chars_n       INTEGER NOT NULL DEFAULT 0,
+            chars_sum     INTEGER NOT NULL DEFAULT 0,
+            out_tokens_n  INTEGER NOT NULL DEFAULT 0,
+            out_tokens_sum INTEGER NOT NULL DEFAULT 0,
+            in_tokens_n   INTEGER NOT NULL DEFAULT 0,
+            in_tokens_sum INTEGER NOT NULL DEFAULT 0,
+            calls         INTEGER NOT NULL DEFAULT 0,
+            retries_sum   INTEGER NOT NULL DEFAULT 0,
+            calls_retried INTEGER NOT NULL DEFAULT 0,
+            latency_sum   REAL NOT NULL DEFAULT 0
+        );
+        CREATE TABLE stats_rounds (
+            group_id INTEGER NOT NULL, round_id INTEGER NOT NULL,
+            PRIMARY KEY (group_id, round_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_codes (
+            group_id INTEGER NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (group_id, code)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_required (      -- judged turns by the morae they had to start with
+            group_id INTEGER NOT NULL, required_json TEXT NOT NULL,
+            n INTEGER NOT NULL, ends_with_n INTEGER NOT NULL,
+            PRIMARY KEY (group_id, required_json)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_attractors (    -- violating words by the morae required
+            group_id INTEGER NOT NULL, required_json TEXT NOT NULL, word TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (group_id, required_json, word)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_turn_index (    -- judged turns by their index in the round
+            group_id INTEGER NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL,
+            chars_n INTEGER NOT NULL, chars_sum INTEGER NOT NULL,
+            out_tokens_n INTEGER NOT NULL, out_tokens_sum INTEGER NOT NULL,
+            PRIMARY KEY (group_id, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_latency (       -- turn calls by latency, rounded to the millisecond
+            group_id INTEGER NOT NULL, ms INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (group_id, ms)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_probes (
+            group_id INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (group_id, kind, label)
+        ) WITHOUT ROWID;
+        CREATE TABLE stats_last_model (    -- the id each player last reported
+            player_key TEXT PRIMARY KEY, model TEXT NOT NULL
+        );
+        """
+    )
+    _script(raw, schema)
 
-STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {3: rollups.backfill}
+    limit = 20_000  # entries per memory; past it, start over
+    seat_fields = ("kind", "player_key", "model_asked", "channel", "lang", "day")
+    turn_fields = (
+        "round_id",
+        "seat_id",
+        "idx",
+        "outcome",
+        "required_json",
+        "raw_text",
+        "word",
+        "violations_json",
+        "self_flag",
+    )
+    call_fields = (
+        "purpose",
+        "model_reported",
+        "input_tokens",
+        "output_tokens",
+        "latency_ms",
+        "retries",
+    )
+    totals = (
+        "turns",
+        "words",
+        "judged",
+        "no_answer",
+        "violations",
+        "ends_with_n",
+        "no_move",
+        "admits",
+        "continues",
+        "chars_n",
+        "chars_sum",
+        "out_tokens_n",
+        "out_tokens_sum",
+        "in_tokens_n",
+        "in_tokens_sum",
+        "calls",
+        "retries_sum",
+        "calls_retried",
+        "latency_sum",
+    )
+    add_totals = (
+        f"INSERT INTO stats_totals (group_id, {', '.join(totals)}) "
+        f"VALUES (?, {', '.join('?' for _ in totals)}) ON CONFLICT (group_id) DO UPDATE SET "
+        + ", ".join(f"{c} = {c} + excluded.{c}" for c in totals)
+    )
+    # What was looked up or written already (all of it inside this transaction).
+    seats: dict[int, dict[str, Any] | None] = {}
+    groups: dict[tuple[str, ...], int] = {}
+    counted: set[tuple[int, int]] = set()
+    last_model: dict[str, str] = {}
+
+    def one(sql: str, params: tuple[Any, ...]) -> Any:
+        row = raw.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def latency_bin(ms: float) -> int:
+        return int(ms + 0.5) if ms >= 0 else -int(-ms + 0.5)
+
+    def seat_of(seat_id: int) -> dict[str, Any] | None:
+        if seat_id not in seats:
+            if len(seats) > limit:
+                seats.clear()
+            row = raw.execute(
+                "SELECT s.kind, s.player_key, s.model_asked, r.channel_id, r.prompt_lang, "
+                "substr(r.created_at, 1, 10) FROM seats s JOIN rounds r ON r.id = s.round_id "
+                "WHERE s.id = ?",
+                (seat_id,),
+            ).fetchone()
+            seats[seat_id] = None if row is None else dict(zip(seat_fields, row, strict=True))
+        return seats[seat_id]
+
+    def model_of(
+        turn_id: int, turn: dict[str, Any], seat: dict[str, Any], reported: Any, remember: bool
+    ) -> str:
+        # The id the turn's call reported; without one, the id last reported on its
+        # seat before it, else its player's last, else the model asked for.
+        player = seat["player_key"] or ""
+        if reported:
+            if remember and last_model.get(player) != reported:
+                raw.execute(
+                    "INSERT INTO stats_last_model VALUES (?, ?) "
+                    "ON CONFLICT (player_key) DO UPDATE SET model = excluded.model",
+                    (player, reported),
+                )
+                last_model[player] = str(reported)
+            return str(reported)
+        on_seat = one(
+            "SELECT model_reported FROM calls WHERE round_id = ? AND seat_id = ? "
+            "AND purpose = 'turn' AND model_reported IS NOT NULL AND turn_id < ? "
+            "ORDER BY id DESC LIMIT 1",
+            (turn["round_id"], turn["seat_id"], turn_id),
+        )
+        if on_seat is not None:
+            return str(on_seat)
+        last = one("SELECT model FROM stats_last_model WHERE player_key = ?", (player,))
+        return str(last or seat["model_asked"] or "")
+
+    def group_of(seat: dict[str, Any], model: str) -> int:
+        key = (seat["player_key"] or "", model, seat["channel"] or "", seat["lang"], seat["day"])
+        group = groups.get(key)
+        if group is None:
+            if len(groups) > limit:
+                groups.clear()
+            group = groups[key] = int(
+                one(
+                    "INSERT INTO stats_groups (player_key, model, channel_id, prompt_lang, day) "
+                    "VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (player_key, model, channel_id, prompt_lang, day) "
+                    "DO UPDATE SET day = excluded.day RETURNING id",
+                    key,
+                )
+            )
+        return group
+
+    def turn_group(
+        turn_id: int, turn: dict[str, Any], call: dict[str, Any] | None, remember: bool
+    ) -> int | None:
+        seat = seat_of(turn["seat_id"])
+        if seat is None or seat["kind"] != "model":
+            return None  # a person's turn counts nowhere
+        model = model_of(turn_id, turn, seat, call and call.get("model_reported"), remember)
+        return group_of(seat, model)
+
+    def add_turn(group: int, turn: dict[str, Any], call: dict[str, Any] | None) -> None:
+        outcome, word, flag = turn["outcome"], turn.get("word"), turn.get("self_flag")
+        codes = json.loads(turn.get("violations_json") or "[]")
+        judged = outcome != "no_answer"
+        violation = outcome == "violation"
+        ends_n = "ends_with_n" in codes
+        text = turn.get("raw_text")
+        chars = len(text) if judged and text is not None else None
+        c = call or {}
+        out_tokens, in_tokens = c.get("output_tokens"), c.get("input_tokens")
+        retries = c.get("retries") or 0
+        raw.execute(
+            add_totals,
+            (
+                group,
+                1,
+                word is not None,
+                judged,
+                not judged,
+                violation,
+                ends_n,
+                flag == "no_move",
+                violation and flag == "admits",
+                violation and flag == "continues",
+                chars is not None,
+                chars or 0,
+                out_tokens is not None,
+                out_tokens or 0,
+                in_tokens is not None,
+                in_tokens or 0,
+                call is not None,
+                retries,
+                retries > 0,
+                c.get("latency_ms") or 0.0,
+            ),
+        )
+        for code in codes:
+            raw.execute(
+                "INSERT INTO stats_codes VALUES (?, ?, 1) "
+                "ON CONFLICT (group_id, code) DO UPDATE SET n = n + 1",
+                (group, code),
+            )
+        required = turn["required_json"]
+        if judged:
+            raw.execute(
+                "INSERT INTO stats_required VALUES (?, ?, 1, ?) "
+                "ON CONFLICT (group_id, required_json) DO UPDATE SET n = n + 1, "
+                "ends_with_n = ends_with_n + excluded.ends_with_n",
+                (group, required, ends_n),
+            )
+            raw.execute(
+                "INSERT INTO stats_turn_index VALUES (?, ?, 1, ?, ?, ?, ?) "
+                "ON CONFLICT (group_id, idx) DO UPDATE SET "
+                "n = n + 1, chars_n = chars_n + excluded.chars_n, "
+                "chars_sum = chars_sum + excluded.chars_sum, "
+                "out_tokens_n = out_tokens_n + excluded.out_tokens_n, "
+                "out_tokens_sum = out_tokens_sum + excluded.out_tokens_sum",
+                (
+                    group,
+                    turn["idx"],
+                    chars is not None,
+                    chars or 0,
+                    out_tokens is not None,
+                    out_tokens or 0,
+                ),
+            )
+        if violation and word is not None:
+            raw.execute(
+                "INSERT INTO stats_attractors VALUES (?, ?, ?, 1) "
+                "ON CONFLICT (group_id, required_json, word) DO UPDATE SET n = n + 1",
+                (group, required, word),
+            )
+        if call is not None:
+            raw.execute(
+                "INSERT INTO stats_latency VALUES (?, ?, 1) "
+                "ON CONFLICT (group_id, ms) DO UPDATE SET n = n + 1",
+                (group, latency_bin(c.get("latency_ms") or 0.0)),
+            )
+
+    def record_turn(turn_id: int, turn: dict[str, Any], call: dict[str, Any] | None) -> None:
+        if call is not None and call.get("purpose", "turn") != "turn":
+            call = None
+        group = turn_group(turn_id, turn, call, remember=True)
+        if group is None:
+            return
+        round_key = (group, turn["round_id"])
+        if round_key not in counted:
+            if len(counted) > limit:
+                counted.clear()
+            if raw.execute("INSERT OR IGNORE INTO stats_rounds VALUES (?, ?)", round_key).rowcount:
+                raw.execute(
+                    "INSERT INTO stats_totals (group_id, rounds) VALUES (?, 1) "
+                    "ON CONFLICT (group_id) DO UPDATE SET rounds = rounds + 1",
+                    (group,),
+                )
+            counted.add(round_key)
+        add_turn(group, turn, call)
+
+    def record_probe(turn_id: int, kind: str, label: str) -> None:
+        # A probe counts in its turn's group.
+        row = raw.execute(
+            f"SELECT {', '.join('t.' + f for f in turn_fields)}, c.model_reported FROM turns t "
+            "LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn' WHERE t.id = ?",
+            (turn_id,),
+        ).fetchone()
+        if row is None:
+            return
+        turn = dict(zip(turn_fields, row[:-1], strict=True))
+        group = turn_group(turn_id, turn, {"model_reported": row[-1]}, remember=False)
+        if group is None:
+            return
+        raw.execute(
+            "INSERT INTO stats_probes VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (group_id, kind, label) DO UPDATE SET n = n + 1",
+            (group, kind, label),
+        )
+
+    # Every turn (with its turn call), then every probe, in the order they were written.
+    reader = raw.execute(
+        f"SELECT t.id, {', '.join('t.' + f for f in turn_fields)}, c.id, "
+        f"{', '.join('c.' + f for f in call_fields)} FROM turns t "
+        "LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn' "
+        "AND c.probe_id IS NULL ORDER BY t.id"
+    )
+    n = len(turn_fields)
+    while rows := reader.fetchmany(2000):
+        for row in rows:
+            turn = dict(zip(turn_fields, row[1 : 1 + n], strict=True))
+            call = None if row[1 + n] is None else dict(zip(call_fields, row[2 + n :], strict=True))
+            record_turn(row[0], turn, call)
+    reader = raw.execute("SELECT turn_id, kind, label FROM probes ORDER BY id")
+    while rows := reader.fetchmany(2000):
+        for turn_id, kind, label in rows:
+            record_probe(turn_id, kind, label)
+
 
 LATEST = MIGRATIONS[-1][0]
 
 
 def apply(raw: sqlite3.Connection) -> int:
-    """Bring a database (a connection in autocommit mode) to LATEST; returns the version
-    it had. Each migration, its step and its version row are one transaction."""
+    """Bring a database (a connection in autocommit mode) to LATEST; return its old version.
+
+    Each migration and its version row are one transaction. Raises
+    ``SchemaTooNewError`` (and changes nothing) for a database newer than LATEST; a
+    database already at LATEST is not written to.
+    """
     raw.execute(
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -177,15 +572,14 @@ def apply(raw: sqlite3.Connection) -> int:
     current = int(raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
     if current > LATEST:
         raise SchemaTooNewError(f"schema version {current}; this Mikan knows up to {LATEST}")
-    for version, sql in MIGRATIONS:
+    for version, step in MIGRATIONS:
         if version <= current:
             continue
         try:
-            # executescript commits a pending transaction first: BEGIN goes in the script.
-            raw.executescript(f"BEGIN;\n{sql}")
-            step = STEPS.get(version)
-            if step is not None:
-                step(raw)
+            if raw.in_transaction:  # as executescript did: a pending transaction commits
+                raw.execute("COMMIT")
+            raw.execute("BEGIN")
+            step(raw)
             raw.execute(
                 "INSERT INTO schema_version VALUES (?, ?)",
                 (version, datetime.now(UTC).isoformat(timespec="milliseconds")),
@@ -199,8 +593,11 @@ def apply(raw: sqlite3.Connection) -> int:
 
 
 def upgrade_file(path: str | Path) -> int:
-    """Migrate the database file at ``path`` to LATEST (a no-op when it is there); for
-    commands that then read it through a read-only connection. Returns its old version."""
+    """Migrate the database file at ``path`` to LATEST; return the version it had.
+
+    A no-op for a database already there; for commands that then read it through a
+    read-only connection.
+    """
     raw = sqlite3.connect(path, isolation_level=None)
     try:
         raw.execute("PRAGMA busy_timeout = 5000")

@@ -40,6 +40,7 @@ class Scope:
     player: str | None = None
 
     def round_filter(self) -> tuple[str, list[Any]]:
+        """Return SQL conditions on rounds ``r`` for this scope, and their parameters."""
         where, params = ["1 = 1"], []
         if self.channel_id is not None:
             where.append("r.channel_id = ?")
@@ -60,8 +61,10 @@ def _rows(
 
 
 def load_scope(con: sqlite3.Connection, scope: Scope) -> None:
-    """The rollup groups in scope -> temp table ``sg``. Rollups are kept per day, so
-    ``since`` must be a date (YYYY-MM-DD)."""
+    """Put the rollup groups in scope in temp table ``sg``.
+
+    Rollups are kept per day, so ``since`` must be a date (YYYY-MM-DD); else ValueError.
+    """
     if scope.since is not None and len(scope.since) != 10:
         raise ValueError(f"statistics take a date for since, not {scope.since!r}")
     where, params = ["1 = 1"], []
@@ -84,6 +87,7 @@ def load_scope(con: sqlite3.Connection, scope: Scope) -> None:
 
 
 def totals(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg`` its summed counts and the means they give, in key order."""
     return _rows(
         con,
         f"""
@@ -106,6 +110,7 @@ def totals(con: sqlite3.Connection) -> list[dict]:
 
 
 def violations_by_code(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg`` and violation code the number of turns with it."""
     return _rows(
         con,
         f"""
@@ -125,6 +130,7 @@ def by_required(con: sqlite3.Connection) -> list[dict]:
 
 
 def attractors(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg``, required morae and violating word how often it was played."""
     return _rows(
         con,
         f"""
@@ -135,6 +141,7 @@ def attractors(con: sqlite3.Connection) -> list[dict]:
 
 
 def by_turn_index(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg`` and turn index the judged turns and their mean lengths."""
     return _rows(
         con,
         f"""
@@ -147,10 +154,13 @@ def by_turn_index(con: sqlite3.Connection) -> list[dict]:
 
 
 def latency_quantiles(con: sqlite3.Connection) -> dict[tuple, tuple[float, float]]:
-    """(median, p95) per group from the millisecond histograms of its days: the median is
-    the mean of the two middle values when the count is even, p95 the value at rank
-    ceil(0.95 n). The histograms are read in key order and merged here: with few calls
-    a day they have about a row per call, and a GROUP BY would sort them all."""
+    """Return (median, p95) latency per group in ``sg``, from its days' ms histograms.
+
+    The median is the mean of the two middle values when the count is even, p95 the
+    value at rank ceil(0.95 n). The histograms are read in key order and merged here:
+    with few calls a day they have about a row per call, and a GROUP BY would sort them
+    all.
+    """
     key_of = {row[0]: tuple(row[1:]) for row in con.execute(f"SELECT id, {_G} FROM sg")}
     merged: dict[tuple, Counter[int]] = defaultdict(Counter)
     cur = con.cursor()
@@ -180,6 +190,7 @@ def _value_at(bins: list[tuple[int, int]], rank: int) -> int:
 
 
 def probe_labels(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg``, probe kind and label how many probes got it."""
     return _rows(
         con,
         f"""
@@ -192,6 +203,7 @@ def probe_labels(con: sqlite3.Connection) -> list[dict]:
 
 
 def columns(con: sqlite3.Connection, table: str) -> list[str]:
+    """Return the column names of exportable ``table`` in table order (else ValueError)."""
     if table not in TABLES:
         raise ValueError(table)
     return [r["name"] for r in con.execute(f"PRAGMA table_info({table})")]
@@ -222,8 +234,11 @@ def neutralised_cell(col: str) -> str:
 
 
 def _needs_neutralising(name: str, sql_type: str) -> bool:
-    """Text that can come from outside (words, replies, bodies, names, errors). JSON and
-    timestamp columns are written by Mikan itself and never start with a trigger."""
+    """Whether a column holds text that can come from outside (words, replies, names).
+
+    JSON and timestamp columns are written by Mikan itself and never start with a
+    trigger.
+    """
     return sql_type == "TEXT" and not name.endswith(("_json", "_at"))
 
 
@@ -239,9 +254,12 @@ def _scoped(table: str) -> str:
 def stream_csv_rows(
     con: sqlite3.Connection, table: str, as_bytes: Collection[str] = ()
 ) -> sqlite3.Cursor:
-    """Rows of ``table`` for the rounds in ``xr`` in id order, formula-like text
-    neutralised by SQLite (not cell by cell in Python); columns named in ``as_bytes``
-    come as their UTF-8 bytes (nothing to decode for a writer that only copies them)."""
+    """Return a cursor over the rows of ``table`` for the rounds in ``xr``, in id order.
+
+    Formula-like text is neutralised by SQLite (not cell by cell in Python); columns
+    named in ``as_bytes`` come as their UTF-8 bytes (nothing to decode for a writer that
+    only copies them). Rows are plain tuples.
+    """
     cols = []
     for r in con.execute(f"PRAGMA table_info({table})"):
         name = r["name"]
@@ -255,8 +273,11 @@ def stream_csv_rows(
 
 
 def _json_value(name: str, sql_type: str) -> str:
-    """A column as json_object() should render it. SQLite writes a REAL with 15
-    significant digits; where that would not read back as the same double, 17 do."""
+    """Return SQL for a column as json_object() should render it.
+
+    SQLite writes a REAL with 15 significant digits; where that would not read back as
+    the same double, 17 do.
+    """
     if sql_type != "REAL":
         return f"x.{name}"
     x = f"x.{name}"
@@ -276,9 +297,15 @@ _ORDER_KEYS = {
 }
 
 
-def json_event_sql(con: sqlite3.Connection, table: str, version: int, kind: str) -> str:
-    """SQL for one round's rows of ``table`` as JSONL objects (built by SQLite's
-    json_object, in C), followed by the keys in ``_ORDER_KEYS``; parameter: round id."""
+def json_event_sql(
+    con: sqlite3.Connection, table: str, version: int, kind: str, format_version: int
+) -> str:
+    """Return SQL for one round's rows of ``table`` as JSONL objects; parameter: round id.
+
+    The objects are built by SQLite's json_object (in C), each followed by the keys in
+    ``_ORDER_KEYS``. Each object starts with the export's ``format_version`` and the
+    database's ``schema_version``, then ``type`` (``kind``), then the row's columns.
+    """
     if table not in TABLES:
         raise ValueError(table)
     fields = ", ".join(
@@ -288,12 +315,14 @@ def json_event_sql(con: sqlite3.Connection, table: str, version: int, kind: str)
     keys = "".join(f", x.{k}" for k in _ORDER_KEYS[table])
     key = "id" if table == "rounds" else "round_id"
     return (
-        f"SELECT json_object('schema_version', {int(version)}, 'type', '{kind}', {fields})"
+        f"SELECT json_object('format_version', {int(format_version)}, "
+        f"'schema_version', {int(version)}, 'type', '{kind}', {fields})"
         f"{keys} FROM {table} x WHERE x.{key} = ? ORDER BY x.id"
     )
 
 
 def round_ids(con: sqlite3.Connection) -> Iterator[int]:
+    """Yield the round ids in ``xr`` in ascending order, a batch at a time."""
     cur = con.execute("SELECT id FROM xr ORDER BY id")
     while rows := cur.fetchmany(5000):
         for r in rows:
@@ -301,5 +330,6 @@ def round_ids(con: sqlite3.Connection) -> Iterator[int]:
 
 
 def schema_version(con: sqlite3.Connection) -> int:
+    """Return the database's schema version (0 when it has none recorded)."""
     row = con.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)

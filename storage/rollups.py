@@ -9,7 +9,9 @@ come from a histogram at 1 ms resolution.
 
 Written in the same transaction as the turn (``Database.add_turn``), so a rollup never
 counts a turn the database does not hold. ``backfill`` replays existing rows through the
-same functions (schema migration 3; ``bench/export.py``).
+same functions (``bench/export.py``). Schema migration 3, which created these tables,
+holds its own frozen copy of this code (storage/migrations.py): changing it here changes
+new writes only, so a change to what is stored needs a new migration.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def _one(raw: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any:
 
 
 def latency_bin(ms: float) -> int:
-    """Milliseconds to the nearest whole one (half up), the histogram's resolution."""
+    """Return milliseconds rounded to the nearest whole one (half away from zero)."""
     return int(ms + 0.5) if ms >= 0 else -int(-ms + 0.5)
 
 
@@ -150,21 +152,25 @@ _CALL_FIELDS = (
 
 
 class Rollups:
-    """Keeps the rollups of one writer connection. It remembers what it looked up or
-    wrote — seats (never change), group ids, (group, round) pairs already counted, each
-    player's last model — to spare statements on the write path; all of it is only as
-    durable as the transaction that wrote it, so ``forget`` runs whenever one rolls
-    back."""
+    """Keeps the rollups of one writer connection, inside the writer's transactions.
+
+    It remembers what it looked up or wrote — seats (never change), group ids, (group,
+    round) pairs already counted, each player's last model — to spare statements on the
+    write path; all of it is only as durable as the transaction that wrote it, so
+    ``forget`` runs whenever one rolls back.
+    """
 
     LIMIT = 20_000  # entries per memory; past it, start over (a months-long bot)
 
     def __init__(self) -> None:
+        """Start with nothing remembered."""
         self._seats: dict[int, dict[str, Any] | None] = {}
         self._groups: dict[tuple[str, ...], int] = {}
         self._rounds: set[tuple[int, int]] = set()
         self._last_model: dict[str, str] = {}
 
     def forget(self) -> None:
+        """Drop everything remembered (a transaction that wrote some of it rolled back)."""
         self._seats.clear()
         self._groups.clear()
         self._rounds.clear()
@@ -193,10 +199,13 @@ class Rollups:
         reported: Any,
         remember: bool,
     ) -> str:
-        """The model id a turn counts under: the one its call reported; for a turn
-        without one (no answer), the id last reported on its seat before it, else the id
-        its player last reported, else the model asked for. ``remember``: this is the
-        turn being written, so its id is now its player's last."""
+        """Return the model id a turn counts under.
+
+        The one its call reported; for a turn without one (no answer), the id last
+        reported on its seat before it, else the id its player last reported, else the
+        model asked for. ``remember``: this is the turn being written, so its id is now
+        its player's last.
+        """
         seat = self._seats[turn["seat_id"]]
         assert seat is not None
         player = seat["player_key"] or ""
@@ -261,8 +270,7 @@ class Rollups:
         turn: Mapping[str, Any],
         call: Mapping[str, Any] | None,
     ) -> None:
-        """Add one turn (and its turn call) to the rollups. A person's turn adds
-        nothing."""
+        """Add one turn (and its turn call) to the rollups; a person's turn adds nothing."""
         if call is not None and call.get("purpose", "turn") != "turn":
             call = None
         group = self._turn_group(raw, turn_id, turn, call)
@@ -282,7 +290,7 @@ class Rollups:
         _add_turn(raw, group, turn, call)
 
     def record_probe(self, raw: sqlite3.Connection, probe: Mapping[str, Any]) -> None:
-        """A probe counts in its turn's group."""
+        """Add one probe's label to the rollups of its turn's group."""
         row = raw.execute(
             f"SELECT {', '.join('t.' + f for f in _TURN_FIELDS)}, c.model_reported FROM turns t "
             "LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn' WHERE t.id = ?",
@@ -303,9 +311,10 @@ class Rollups:
         )
 
     def backfill(self, raw: sqlite3.Connection) -> None:
-        """Add every stored turn and probe to the (empty) rollups, in the order they
-        were written, through the functions live writes use. Runs inside the caller's
-        transaction."""
+        """Add every stored turn and probe to the (empty) rollups, in written order.
+
+        Through the functions live writes use; runs inside the caller's transaction.
+        """
         reader = raw.execute(
             f"SELECT t.id, {', '.join('t.' + f for f in _TURN_FIELDS)}, c.id, "
             f"{', '.join('c.' + f for f in _CALL_FIELDS)} FROM turns t "
@@ -329,7 +338,7 @@ class Rollups:
 
 
 def backfill(raw: sqlite3.Connection) -> None:
-    """Migration 3's step: the rollups of every row already stored."""
+    """Fill the empty rollups from every row already stored, as the live writes would."""
     Rollups().backfill(raw)
 
 

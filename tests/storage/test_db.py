@@ -145,3 +145,32 @@ async def test_group_commit_isolates_a_failing_write(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "g.sqlite3")
     assert con.execute("SELECT COUNT(*) FROM turns").fetchone() == (39,)
     con.close()
+
+
+async def test_an_in_memory_database_works() -> None:
+    db = await Database.open(":memory:")
+    try:
+        assert await db.schema_version() == LATEST
+        rid, (s0, _) = await db.create_round(_round(), [_seat(0), _seat(1)])
+        await db.add_turn(_turn(rid, s0, 0))
+        assert [t["idx"] for t in await db.turns(rid)] == [0]
+        assert (await db.round(rid))["status"] == "running"
+    finally:
+        await db.close()
+    await db.close()  # closing twice is harmless
+
+
+async def test_sqlite_runs_on_the_database_thread_only(tmp_path: Path) -> None:
+    """Reads, writes and the migration all run on one thread, never the event loop's."""
+    import asyncio
+    import threading
+
+    db = await Database.open(tmp_path / "th.sqlite3")
+    try:
+        seen = await asyncio.gather(
+            *(db._write(lambda raw: threading.get_ident()) for _ in range(5)),
+            db._call(lambda: threading.get_ident()),
+        )
+        assert len(set(seen)) == 1 and seen[0] != threading.get_ident()
+    finally:
+        await db.close()
