@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bot import __version__
 
@@ -412,20 +413,27 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+DISCORD_LAYER = "cogs.client"  # imported by name: nothing in bot imports the Discord layer
+
+
+def _discord() -> Any:
+    """The Discord layer's entry points (``cogs.client``), imported only when needed."""
+    import importlib
+
+    return importlib.import_module(DISCORD_LAYER)
+
+
 def _token() -> str | None:
     import os
 
-    from cogs.client import TOKEN_ENV
-
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    return os.environ.get(_discord().TOKEN_ENV, "").strip() or None
 
 
 def _bot_run(args: argparse.Namespace) -> int:
-    from cogs.client import NO_TOKEN_HELP, BotConfig, run_main
-
+    client = _discord()
     token = _token()
     if token is None:
-        print(NO_TOKEN_HELP, file=sys.stderr, end="")
+        print(client.NO_TOKEN_HELP, file=sys.stderr, end="")
         return 2
     try:
         _load_roster(args.config)  # a broken roster is reported before connecting
@@ -434,30 +442,28 @@ def _bot_run(args: argparse.Namespace) -> int:
         return 2
     from bot.surfaces.watchdog import debug_enabled
 
-    config = BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
-    return run_main(token, config, args.log_level, debug=debug_enabled(args.debug))
+    config = client.BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
+    return client.run_main(token, config, args.log_level, debug=debug_enabled(args.debug))
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from cogs.client import NO_TOKEN_HELP, sync_main
-
+    client = _discord()
     token = _token()
     if token is None:
-        print(NO_TOKEN_HELP, file=sys.stderr, end="")
+        print(client.NO_TOKEN_HELP, file=sys.stderr, end="")
         return 2
-    return sync_main(token, args.guild)
+    return client.sync_main(token, args.guild)
 
 
 def _commands(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from cogs.client import command_tree, commands_markdown
-
+    client = _discord()
     if args.markdown:
-        print(asyncio.run(commands_markdown()), end="")
+        print(asyncio.run(client.commands_markdown()), end="")
     else:
-        print(json.dumps(asyncio.run(command_tree()), ensure_ascii=False, indent=2))
+        print(json.dumps(asyncio.run(client.command_tree()), ensure_ascii=False, indent=2))
     return 0
 
 
@@ -489,6 +495,7 @@ def _add_round_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``mikan`` parser; each subcommand sets ``func(args)``, which returns the exit code."""
     parser = argparse.ArgumentParser(
         prog="mikan",
         description="Mikan: a shiritori referee and arena for language models and people.",
@@ -586,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``mikan`` with ``argv`` (default: the process's) and return its exit code.
+
+    Reads ``./.env`` first without overriding the environment. No command: prints the
+    help and returns 2.
+    """
     from dotenv import load_dotenv
 
     # Keys may live in .env; the environment wins over the file.

@@ -27,6 +27,7 @@ class Admin(commands.Cog):
     @app_commands.describe(here="このサーバーだけにすぐ反映 (this server only, immediately)")
     @owner_only
     async def sync(self, interaction: discord.Interaction, here: bool = False) -> None:
+        """Re-register the commands, globally or in this server only (owner only)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         guild = interaction.guild if here else None
         if guild is not None:

@@ -31,6 +31,7 @@ async def is_round_admin(interaction: discord.Interaction) -> bool:
 
 
 async def is_owner(interaction: discord.Interaction) -> bool:
+    """The application's owner; anyone else raises ``NotOwner``."""
     if await interaction.client.is_owner(interaction.user):  # type: ignore[attr-defined]
         return True
     raise NotOwner()

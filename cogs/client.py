@@ -23,7 +23,7 @@ from bot import __version__
 from bot.players.pool import Players
 from bot.players.roster import Roster
 from bot.referee.judge import Referee
-from bot.surfaces.lifecycle import install_stop_handlers
+from bot.surfaces.lifecycle import ShutdownDeadline, install_stop_handlers
 from bot.surfaces.watchdog import LoopWatchdog
 from cogs.endpoint import apply_api_base, follow_gateway
 from storage.db import Database
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.shiritori", "cogs.admin")  # loaded by name
 TOKEN_ENV = "DISCORD_TOKEN"
 SHUTDOWN_S = 10.0  # a signal to a closed gateway, database and HTTP client
+HARD_STOP_MARGIN_S = 5.0  # then, if anything still hangs, the process exits anyway
 PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
@@ -82,6 +83,7 @@ class MikanTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        """Answer every failed command with a clear ephemeral message."""
         # Lazy import: the cog owns the user-facing wording of failures.
         from cogs.replies import answer_error
 
@@ -226,7 +228,13 @@ async def sync_commands(token: str, guild_id: int | None = None) -> list[str]:
         return [c.name for c in synced]
 
 
-async def run_bot(token: str, config: BotConfig, *, debug: bool = False) -> None:
+async def run_bot(
+    token: str,
+    config: BotConfig,
+    *,
+    debug: bool = False,
+    deadline: ShutdownDeadline | None = None,
+) -> None:
     """Run until Discord ends the session or SIGINT/SIGTERM asks to stop.
 
     The signals are handled here, whatever disposition the process inherited (a job
@@ -246,6 +254,8 @@ async def run_bot(token: str, config: BotConfig, *, debug: bool = False) -> None
             stopping.cancel()
             if not running.done():
                 log.info("shutting down (signal)")
+                if deadline is not None:
+                    deadline.start()  # whatever hangs below, the process ends
                 try:
                     await asyncio.wait_for(bot.close(), SHUTDOWN_S)
                 except TimeoutError:
@@ -263,8 +273,9 @@ def run_main(token: str, config: BotConfig, log_level: str = "INFO", *, debug: b
     """``mikan run``: the exit code, with a clear message for the usual mistakes."""
     discord.utils.setup_logging(level=getattr(logging, log_level.upper(), logging.INFO), root=True)
     apply_api_base()
+    deadline = ShutdownDeadline(SHUTDOWN_S + HARD_STOP_MARGIN_S)
     try:
-        asyncio.run(run_bot(token, config, debug=debug))
+        asyncio.run(run_bot(token, config, debug=debug, deadline=deadline))
     except KeyboardInterrupt:
         return 130
     except discord.LoginFailure:
@@ -281,6 +292,8 @@ def run_main(token: str, config: BotConfig, log_level: str = "INFO", *, debug: b
             file=sys.stderr,
         )
         return 2
+    finally:
+        deadline.cancel()
     return 0
 
 

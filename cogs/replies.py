@@ -22,10 +22,14 @@ class UserError(app_commands.AppCommandError):
 
 
 class NotRoundAdmin(app_commands.CheckFailure):
+    """The member has neither Manage Server nor the channel's admin role."""
+
     pass
 
 
 class NotOwner(app_commands.CheckFailure):
+    """The member is not the bot's owner."""
+
     pass
 
 
@@ -66,6 +70,7 @@ def error_text(error: app_commands.AppCommandError) -> str | None:
 async def answer_error(
     interaction: discord.Interaction, error: app_commands.AppCommandError
 ) -> None:
+    """Tell the user what went wrong and what to do; log what is not theirs to fix."""
     text = error_text(error)
     if text is None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error

@@ -20,18 +20,3 @@ def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff(args: tuple[str, ...]) -> None:
     proc = _ruff(*args)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_only_cogs_and_client_import_discord() -> None:
-    offenders = []
-    for path in ROOT.glob("bot/**/*.py"):
-        if path.name == "client.py" and path.parent.name == "bot":
-            continue
-        text = path.read_text(encoding="utf-8")
-        if "import discord" in text or "from discord" in text:
-            offenders.append(str(path.relative_to(ROOT)))
-    for path in ROOT.glob("storage/**/*.py"):
-        text = path.read_text(encoding="utf-8")
-        if "import discord" in text or "from discord" in text or "from bot" in text:
-            offenders.append(str(path.relative_to(ROOT)))
-    assert offenders == []

@@ -12,16 +12,24 @@ DEFAULT_MAX_TOKENS = 1024
 
 
 class AnthropicAdapter(HttpAdapter):
+    """Anthropic Messages API; the key goes in ``x-api-key``; seed and logprobs are not sent."""
+
     def url(self) -> str:
+        """``{url_base}/v1/messages``."""
         return f"{self.config.url_base}/v1/messages"
 
     def headers(self, api_key: str | None) -> dict[str, str]:
+        """``anthropic-version``, and ``x-api-key`` when there is a key."""
         headers = {"anthropic-version": ANTHROPIC_VERSION}
         if api_key:
             headers["x-api-key"] = api_key
         return headers
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
+        """Model, messages, ``max_tokens`` (DEFAULT_MAX_TOKENS if unset), and the rest.
+
+        The system prompt and temperature go in only when set.
+        """
         body: dict[str, Any] = {
             "model": self.config.model,
             "max_tokens": self.config.max_tokens or DEFAULT_MAX_TOKENS,
@@ -34,9 +42,16 @@ class AnthropicAdapter(HttpAdapter):
         return body
 
     def request_id(self, response):  # type: ignore[no-untyped-def]
+        """The ``request-id`` header, else ``x-request-id``, else None."""
         return response.headers.get("request-id") or super().request_id(response)
 
     def parse(self, data: Any) -> Parsed:
+        """The text blocks joined (other block types dropped), with usage and stop reason.
+
+        Raises:
+            ProviderError: An error body (``error_body``) or no content list
+                (``malformed_response``); neither is retried.
+        """
         if data.get("type") == "error":
             raise ProviderError("error_body", str(data.get("error")), retryable=False)
         blocks = data.get("content")

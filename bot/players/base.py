@@ -37,6 +37,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One turn of the conversation: who spoke and what they said."""
+
     role: Role
     content: str
 
@@ -53,6 +55,11 @@ class TurnHint:
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
+    """What a player is asked: the system prompt, the conversation so far, the turn facts.
+
+    An empty ``system`` is not sent by the HTTP adapters.
+    """
+
     system: str
     messages: tuple[Message, ...]
     hint: TurnHint | None = None
@@ -61,13 +68,15 @@ class ChatRequest:
 
 @dataclass(slots=True)
 class Attempt:
-    number: int
-    started_at: str
+    """One try of a call, as recorded (a call stopped before trying, e.g. with no key, has none)."""
+
+    number: int  # 1 for the first try
+    started_at: str  # ISO 8601 UTC (now_iso)
     latency_ms: float
-    status: int | None  # HTTP status, None for a transport error
+    status: int | None  # HTTP status, None for a transport error (and the offline player)
     cause: str  # "ok", "http_429", "timeout", "transport: ...", "malformed_response", ...
     wait_s: float = 0.0  # how long we waited after this attempt before the next
-    server_asked_s: float | None = None
+    server_asked_s: float | None = None  # the wait a non-2xx answer asked for, if any
     request_id: str | None = None
 
 
@@ -98,6 +107,7 @@ class CallRecord:
 
     @property
     def retries(self) -> int:
+        """Attempts after the first (0 for none or one)."""
         return max(0, len(self.attempts) - 1)
 
 
@@ -144,11 +154,16 @@ class _Retry(Exception):
 
 
 def now_iso() -> str:
+    """The current UTC time in ISO 8601 with milliseconds (``...T12:00:00.000+00:00``)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def parse_retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds the server asked us to wait: ``retry-after-ms`` or ``Retry-After``."""
+    """Seconds the server asked us to wait: ``retry-after-ms`` or ``Retry-After``.
+
+    ``retry-after-ms`` wins when it parses; ``Retry-After`` may be seconds or an HTTP
+    date. Never negative; None when neither header is there or parses.
+    """
     ms = headers.get("retry-after-ms")
     if ms:
         try:
@@ -192,8 +207,10 @@ def redact(text: str | None, secret: str | None) -> str | None:
 
 
 def _scrub(record: CallRecord, secret: str | None) -> None:
-    """The key out of every text the record keeps: the reply itself included, since a
-    server (or a model) may repeat it."""
+    """Take the key out of every text the record keeps.
+
+    The reply itself included, since a server (or a model) may repeat it.
+    """
     if not secret:
         return
     record.text = redact(record.text, secret) or ""
@@ -207,7 +224,11 @@ def _scrub(record: CallRecord, secret: str | None) -> None:
 
 
 class Adapter(ABC):
-    """A model player: one roster entry behind one wire protocol."""
+    """A model player: one roster entry behind one wire protocol.
+
+    Subclasses implement ``_call``; :meth:`call` runs at most ``config.max_concurrency``
+    of them at once.
+    """
 
     def __init__(self, config: PlayerConfig) -> None:
         self.config = config
@@ -215,6 +236,7 @@ class Adapter(ABC):
 
     @property
     def key(self) -> str:
+        """The player's roster key (``config.key``)."""
         return self.config.key
 
     async def call(self, request: ChatRequest) -> CallRecord:
@@ -226,6 +248,7 @@ class Adapter(ABC):
     async def _call(self, request: ChatRequest) -> CallRecord: ...
 
     def new_record(self, request: ChatRequest) -> CallRecord:
+        """A fresh record for ``request``: not ok, started now, no attempts yet."""
         return CallRecord(
             player=self.config.key,
             provider=self.config.provider,
@@ -237,7 +260,15 @@ class Adapter(ABC):
 
 
 class HttpAdapter(Adapter):
-    """Shared HTTP machinery: build, send with retries, parse, record."""
+    """Shared HTTP machinery: build, send with retries, parse, record.
+
+    Attempts are bounded by ``config.max_attempts`` and ``config.retry_total_s``, each by
+    ``config.timeout_s``; between them, jittered exponential backoff from
+    ``backoff_base_s`` up to ``backoff_max_s``, never less than the server asked. A
+    player with ``api_key_env`` set but no key fails at once (``missing_key``). ``sleep``
+    replaces :func:`asyncio.sleep` for those waits (tests). During a call, an exception
+    that is not a provider failure is recorded as ``internal_error``, never raised.
+    """
 
     # Statuses worth another attempt; 529 is Anthropic's "overloaded".
     RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
@@ -259,23 +290,32 @@ class HttpAdapter(Adapter):
 
     # -- what each provider defines --------------------------------------------------
     @abstractmethod
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """The endpoint every attempt POSTs to; read once, when the adapter is built."""
 
     @abstractmethod
-    def headers(self, api_key: str | None) -> dict[str, str]: ...
+    def headers(self, api_key: str | None) -> dict[str, str]:
+        """Provider headers carrying ``api_key`` (None: no key); the driver adds content-type."""
 
     @abstractmethod
-    def body(self, request: ChatRequest) -> dict[str, Any]: ...
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON body for ``request``; built anew for every attempt."""
 
     @abstractmethod
     def parse(self, data: Any) -> Parsed:
         """Read a 2xx JSON body; raise ProviderError for a reply that is no reply."""
 
     def request_id(self, response: httpx.Response) -> str | None:
+        """The ``x-request-id`` header, else ``request-id``, else None."""
         return response.headers.get("x-request-id") or response.headers.get("request-id")
 
     def classify_error(self, response: httpx.Response, data: Any) -> ProviderError:
-        """A non-2xx answer as a ProviderError (retryable or not)."""
+        """A non-2xx answer as a ProviderError (retryable or not).
+
+        The cause is ``http_<status>``, with the wait the server asked for
+        (:func:`parse_retry_after`), retryable for ``RETRY_STATUSES`` and every 5xx; a 429
+        for exhausted quota is ``quota_exhausted`` instead, never retried.
+        """
         status = response.status_code
         message = _error_message(data) or response.reason_phrase or f"HTTP {status}"
         if status == 429 and _quota_exhausted(data):

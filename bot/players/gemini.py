@@ -28,14 +28,26 @@ def _retry_delay(data: Any) -> float | None:
 
 
 class GeminiAdapter(HttpAdapter):
+    """Gemini ``generateContent``; the key goes in ``x-goog-api-key``, never in the URL."""
+
     def url(self) -> str:
+        """``{url_base}/v1beta/models/{model}:generateContent``.
+
+        The model's ``models/`` prefix is dropped and the rest percent-encoded.
+        """
         model = quote(self.config.model.removeprefix("models/"), safe="-._~")
         return f"{self.config.url_base}/v1beta/models/{model}:generateContent"
 
     def headers(self, api_key: str | None) -> dict[str, str]:
+        """``x-goog-api-key`` when there is a key, else nothing."""
         return {"x-goog-api-key": api_key} if api_key else {}
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
+        """``contents``, with ``systemInstruction`` and ``generationConfig`` when needed.
+
+        Assistant turns go as role ``model``; ``systemInstruction`` only with a system
+        prompt, ``generationConfig`` only when some option is configured.
+        """
         contents = [
             {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
             for m in request.messages
@@ -60,12 +72,15 @@ class GeminiAdapter(HttpAdapter):
         return body
 
     def effective_params(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the ``generationConfig`` sent; empty when there is none."""
         return dict(body.get("generationConfig", {}))
 
     def request_id(self, response: httpx.Response) -> str | None:
+        """The ``x-request-id`` header, else None."""
         return response.headers.get("x-request-id")
 
     def classify_error(self, response: httpx.Response, data: Any) -> ProviderError:
+        """The base classification; a retryable error waits at least the body's RetryInfo."""
         error = super().classify_error(response, data)
         delay = _retry_delay(data)
         if delay is not None and error.retryable:
@@ -73,6 +88,13 @@ class GeminiAdapter(HttpAdapter):
         return error
 
     def parse(self, data: Any) -> Parsed:
+        """The first candidate's text (thought parts left out), with usage and logprobs.
+
+        Raises:
+            ProviderError: ``blocked`` (the prompt was blocked, or no parts came back
+                with a blocking finish reason) or ``empty_response`` (no candidates);
+                neither is retried.
+        """
         feedback = data.get("promptFeedback") or {}
         candidates = data.get("candidates") or []
         if not candidates:

@@ -1,4 +1,4 @@
-"""The built-in noun list (bot/data/lexicon.tsv): the offline player's vocabulary."""
+"""The built-in noun list (bot/players/data/lexicon.tsv): the offline player's vocabulary."""
 
 from __future__ import annotations
 
@@ -9,12 +9,19 @@ from importlib.resources import files
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One lexicon line: a noun's reading and its usual spelling."""
+
     reading: str  # hiragana
     surface: str  # how it is usually written
 
 
 @cache
 def load() -> tuple[Entry, ...]:
+    """Every lexicon entry, in file order; read once, then cached.
+
+    Blank lines and lines starting with ``#`` are skipped; a line without exactly one
+    tab raises ValueError.
+    """
     text = files("bot.players.data").joinpath("lexicon.tsv").read_text(encoding="utf-8")
     out: list[Entry] = []
     for line in text.splitlines():

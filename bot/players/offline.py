@@ -36,6 +36,11 @@ def _by_prefix(lenient: bool) -> dict[str, tuple[Entry, ...]]:
 
 
 class OfflineAdapter(Adapter):
+    """The offline player (see the module docstring): every call is ok, at once.
+
+    Uses ``config.seed`` and ``config.mikan_pull``; records one attempt with no status.
+    """
+
     def _rng(self, request: ChatRequest) -> random.Random:
         h = hashlib.sha256()
         h.update(f"{self.config.seed}|{request.hint.salt if request.hint else ''}".encode())
@@ -70,6 +75,14 @@ class OfflineAdapter(Adapter):
         return f"じゃあ、「{word}」にします。"
 
     def reply_text(self, request: ChatRequest) -> str:
+        """The reply to ``request``, the same for the same seed, salt, messages and purpose.
+
+        A probe (``purpose`` other than ``"turn"``) gets one of four fixed answers. A turn
+        with no unused lexicon word that fits the hint gets a give-up message. Otherwise
+        a word: one ending in ん with probability ``mikan_pull`` (always, when only such
+        words fit), followed half the time by an admission and else by a hand-over from
+        ん. Without a hint (or with no allowed morae) any lexicon word fits.
+        """
         rng = self._rng(request)
         if request.purpose != "turn":
             # Probes: a plain, seeded answer (labels are the classifier's job).

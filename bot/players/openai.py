@@ -15,16 +15,29 @@ _NEW_STYLE_HOSTS = ("api.openai.com",)
 
 
 class OpenAIAdapter(HttpAdapter):
+    """OpenAI-compatible ``/chat/completions``; the key goes as a Bearer token.
+
+    The token-limit parameter may switch once, for the adapter's lifetime, when the
+    endpoint rejects it (see :meth:`classify_error`).
+    """
+
     _tokens_param: str | None = None
     _switched = False
 
     def url(self) -> str:
+        """``{url_base}/chat/completions``."""
         return f"{self.config.url_base}/chat/completions"
 
     def headers(self, api_key: str | None) -> dict[str, str]:
+        """``authorization: Bearer <key>`` when there is a key, else nothing."""
         return {"authorization": f"Bearer {api_key}"} if api_key else {}
 
     def tokens_param(self) -> str:
+        """The token-limit parameter to send.
+
+        ``max_completion_tokens`` when the host ends in ``api.openai.com``, else
+        ``max_tokens``; after a switch, the other one.
+        """
         if self._tokens_param is None:
             host = urlsplit(self.config.url_base).hostname or ""
             self._tokens_param = (
@@ -33,6 +46,10 @@ class OpenAIAdapter(HttpAdapter):
         return self._tokens_param
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
+        """Model and messages (the system prompt first, when set), and the options.
+
+        Temperature, seed, the token limit and logprobs go in only when configured.
+        """
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
         body: dict[str, Any] = {"model": self.config.model, "messages": messages}
@@ -50,6 +67,12 @@ class OpenAIAdapter(HttpAdapter):
         return body
 
     def classify_error(self, response: httpx.Response, data: Any) -> ProviderError:
+        """The base classification, except for a 400 that rejects the token-limit parameter.
+
+        With ``max_tokens`` configured and no switch made yet, such a 400 switches
+        :meth:`tokens_param` to the other parameter (a change to the adapter) and comes
+        back as a retryable ``param_switch``.
+        """
         error = super().classify_error(response, data)
         # The endpoint told us which token-limit parameter it takes: switch (once), retry.
         if (
@@ -74,6 +97,14 @@ class OpenAIAdapter(HttpAdapter):
         return error
 
     def parse(self, data: Any) -> Parsed:
+        """The first choice's text (content parts joined), with usage and logprobs.
+
+        A null content with no refusal is an empty text.
+
+        Raises:
+            ProviderError: No choices (``empty_response``) or a refusal with null content
+                (``refused``); neither is retried.
+        """
         choices = data.get("choices")
         if not choices:
             raise ProviderError("empty_response", "the response has no choices", retryable=False)

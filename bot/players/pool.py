@@ -9,7 +9,13 @@ from bot.players.roster import PlayerConfig
 
 
 class Players:
-    """Adapters for roster entries over one shared HTTP client (opened when needed)."""
+    """Adapters for roster entries over one shared HTTP client (opened when needed).
+
+    Attributes:
+        client: The client passed in, else one made here if any player is not offline,
+            else None.
+        adapters: One adapter per config, by roster key.
+    """
 
     def __init__(
         self, configs: list[PlayerConfig], client: httpx.AsyncClient | None = None
@@ -20,5 +26,6 @@ class Players:
         self.adapters: dict[str, Adapter] = {c.key: make_adapter(c, self.client) for c in configs}
 
     async def aclose(self) -> None:
+        """Close the HTTP client if it was made here; a client passed in stays open."""
         if self._own_client and self.client is not None:
             await self.client.aclose()

@@ -30,33 +30,41 @@ class RosterError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PlayerConfig:
+    """One roster entry (``[players.KEY]``).
+
+    :func:`parse_player` checks the values; the constructor does not.
+    """
+
     key: str
-    provider: str
-    model: str = ""
-    base_url: str = ""
-    api_key_env: str | None = None
-    temperature: float | None = None
-    seed: int | None = None
-    max_tokens: int | None = None
-    timeout_s: float = 60.0
+    provider: str  # one of PROVIDERS
+    model: str = ""  # required except for the offline player
+    base_url: str = ""  # "" for the provider's default (see url_base)
+    api_key_env: str | None = None  # the variable holding the key; None: no key sent
+    temperature: float | None = None  # None: not sent
+    seed: int | None = None  # None: not sent; seeds the offline player
+    max_tokens: int | None = None  # None: not sent (Anthropic sends DEFAULT_MAX_TOKENS)
+    timeout_s: float = 60.0  # per attempt, the whole exchange
     logprobs: bool = False
     top_logprobs: int | None = None
-    max_concurrency: int = 4
+    max_concurrency: int = 4  # calls at once, per adapter
     display_name: str = ""
     max_attempts: int = 4
-    retry_total_s: float = 120.0
+    retry_total_s: float = 120.0  # no attempt starts this long or more after the first
     mikan_pull: float = 0.3  # offline only: how often it reaches for a ん-word
 
     @property
     def name(self) -> str:
+        """What people see: ``display_name``, else the key."""
         return self.display_name or self.key
 
     @property
     def wants_logprobs(self) -> bool:
+        """Whether to ask for logprobs: ``logprobs`` set, or ``top_logprobs`` non-zero."""
         return self.logprobs or bool(self.top_logprobs)
 
     @property
     def url_base(self) -> str:
+        """``base_url``, else the provider's default, with no trailing slash."""
         return (self.base_url or DEFAULT_BASE_URLS[self.provider]).rstrip("/")
 
     def api_key(self) -> str | None:
@@ -66,10 +74,14 @@ class PlayerConfig:
         return os.environ.get(self.api_key_env) or None
 
     def key_configured(self) -> bool:
+        """True when the player needs no key or its variable is set and non-empty."""
         return not self.api_key_env or bool(os.environ.get(self.api_key_env))
 
     def public(self) -> dict[str, Any]:
-        """Everything but secrets (there are none in the config itself), for records."""
+        """Everything but secrets (there are none in the config itself), for records.
+
+        Every field by name, with ``base_url`` replaced by the effective :attr:`url_base`.
+        """
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["base_url"] = self.url_base
         return out
@@ -124,6 +136,12 @@ def _check_field(player: str, name: str, value: Any) -> Any:
 
 
 def parse_player(key: str, table: Any) -> PlayerConfig:
+    """The checked config of player ``key`` from its TOML table.
+
+    Raises:
+        RosterError: ``table`` is not a table, lacks ``provider`` (or ``model``, except
+            for the offline player), or has an unknown field or a bad value.
+    """
     if not isinstance(table, dict):
         raise RosterError(f"player {key!r}: must be a table ([players.{key}])")
     if "provider" not in table:
@@ -136,8 +154,13 @@ def parse_player(key: str, table: Any) -> PlayerConfig:
 
 @dataclass(frozen=True, slots=True)
 class Roster:
+    """The players that exist, by key, and where they came from.
+
+    ``roster[key]`` raises RosterError (naming the known keys) for an unknown key.
+    """
+
     players: dict[str, PlayerConfig] = field(default_factory=dict)
-    source: str = "built-in"
+    source: str = "built-in"  # the file path, "<string>" or "built-in"
 
     def __getitem__(self, key: str) -> PlayerConfig:
         try:
@@ -147,7 +170,11 @@ class Roster:
             raise RosterError(f"unknown player {key!r} (the roster has: {known})") from None
 
     def select(self, keys: list[str]) -> list[PlayerConfig]:
-        """The configs for ``keys``, checking each exists and has its key set."""
+        """The configs for ``keys``, checking each exists and has its key set.
+
+        Raises:
+            RosterError: A key is not in the roster, or its ``api_key_env`` is not set.
+        """
         chosen = [self[k] for k in keys]
         for cfg in chosen:
             if not cfg.key_configured():
@@ -183,6 +210,12 @@ class Roster:
 
     @classmethod
     def parse(cls, text: str, source: str = "<string>") -> Roster:
+        """The roster in TOML ``text``; ``source`` names it in errors and the result.
+
+        Raises:
+            RosterError: Not TOML, a top-level table other than ``players``, no players,
+                or a player :func:`parse_player` rejects.
+        """
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -200,6 +233,10 @@ class Roster:
         """From ``path``, else ``$MIKAN_CONFIG``, else ``mikan.toml`` if present, else built-in.
 
         A path given explicitly (argument or environment) must exist.
+
+        Raises:
+            RosterError: An explicit path is missing, the file cannot be read, or
+                :meth:`parse` rejects it.
         """
         explicit = path or os.environ.get("MIKAN_CONFIG")
         target = Path(explicit) if explicit else Path(DEFAULT_CONFIG)

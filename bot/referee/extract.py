@@ -47,7 +47,13 @@ _MORA_CUE_BEFORE = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
-    """A word found in text: what was written, its explicit reading if given, and where."""
+    """A word found in text: what was written, its explicit reading if given, and where.
+
+    Attributes:
+        surface: The word as written (cleaned, trimmed), at most ``MAX_WORD_CHARS``.
+        furigana: The hiragana reading given beside it (``X（Y）``), else None.
+        source: Which rule found it: a quote, a bold span or the first line.
+    """
 
     surface: str
     furigana: str | None
@@ -97,7 +103,11 @@ def _names_a_mora(text: str, body: str, start: int, end: int) -> bool:
 
 
 def extract(raw: str) -> Extracted | None:
-    """The word played in ``raw``, or None when there is none (``unreadable``)."""
+    """The word played in ``raw``, or None when there is none (``unreadable``).
+
+    ``raw`` is cleaned first (:func:`~bot.referee.kana.clean`); the search order is the
+    module's. Never raises.
+    """
     text = clean(raw)
     if not text:
         return None

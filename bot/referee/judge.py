@@ -29,6 +29,21 @@ from bot.referee.selfflag import SelfFlag, classify
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """The referee's judgement of one reply.
+
+    Attributes:
+        word: The word as written, or None when no word was found.
+        reading: The hiragana reading judged, or None when there is none (``unreadable``).
+        first: The reading's first mora, or None without a reading.
+        next: The morae the following word may start with (:func:`next_morae`).
+        violations: What is wrong, in :class:`Violation` order; empty when accepted.
+        self_flag: What the reply says about itself.
+        reading_source: Where the reading came from, or None without a reading.
+        extracted_from: Which extraction rule found the word, or None when none did.
+        candidates: Every reading considered, most likely first (only the furigana
+            when the reply gave one).
+    """
+
     word: str | None
     reading: str | None
     first: str | None
@@ -42,10 +57,14 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
+        """True when there are no violations."""
         return not self.violations
 
     def to_json(self) -> dict[str, Any]:
-        """The shape ``mikan judge`` prints (docs/RULES.md)."""
+        """The shape ``mikan judge`` prints (docs/RULES.md).
+
+        Leaves out ``reading_source``, ``extracted_from`` and ``candidates``.
+        """
         return {
             "word": self.word,
             "reading": self.reading,
@@ -60,9 +79,11 @@ class Verdict:
 def next_morae(reading: str, rules: Rules) -> tuple[str, ...]:
     """The morae the following word may start with; empty if the word ends in ん.
 
-    ちきゅう -> (う,); きしゃ -> (しゃ, や) under small_kana=either; コーヒー -> (ひ,)
-    under long_vowel=previous or (い,) under vowel; joint equivalences applied
-    (はなぢ -> じ), and voicing variants added under dakuten=lenient.
+    ``reading`` is hiragana; it is also empty when the reading has no mora but ー.
+    ちきゅう -> (う,); きしゃ -> (しゃ, や) under small_kana=either; こーひー -> (ひ,)
+    under long_vowel=previous or (い,) under vowel; a final っ -> (つ,); joint
+    equivalences applied (はなぢ -> じ), and voicing variants added under
+    dakuten=lenient (except to the vowel returned under long_vowel=vowel).
     """
     ms = morae(reading)
     while ms and ms[-1] == CHOONPU:
@@ -91,13 +112,18 @@ def next_morae(reading: str, rules: Rules) -> tuple[str, ...]:
 
 
 def fits(reading: str, allowed: Iterable[str], rules: Rules) -> bool:
-    """Whether ``reading`` begins with one of the ``allowed`` morae at the joint."""
+    """Whether ``reading`` begins with one of the ``allowed`` morae at the joint.
+
+    A prefix test on joint keys (voicing dropped on both sides under dakuten=lenient), so
+    after し a reading starting しゃ fits. False when ``allowed`` is empty.
+    """
     lenient = rules.dakuten == "lenient"
     head = joint_key(reading, lenient=lenient)
     return any(head.startswith(joint_key(m, lenient=lenient)) for m in allowed)
 
 
 def ends_with_n(reading: str) -> bool:
+    """Whether ``reading`` ends in ん, trailing ー ignored (みかんー does)."""
     body = reading.rstrip(CHOONPU)
     return body.endswith(N)
 
@@ -112,6 +138,16 @@ class _Read:
 
 
 class Referee:
+    """Judges replies; one can serve a whole process, and it caches played words' readings.
+
+    Args:
+        analyser: The analyser to use; the process-wide :func:`default_analyser` if None.
+
+    Attributes:
+        reading_of: ``reading_of(word) -> str | None``, the most likely reading of a word
+            as written (extracted as a reply would be), LRU-cached; None if unreadable.
+    """
+
     def __init__(self, analyser: Analyser | None = None) -> None:
         self.analyser = analyser or default_analyser()
         # Used and previous words come back on every turn of a round.
@@ -162,6 +198,21 @@ class Referee:
         ``prev`` is the previous accepted word (``None`` for a free start); callers
         that already know readings (the round engine) pass ``prev_reading`` and
         ``used_readings`` so that nothing is analysed twice.
+
+        Args:
+            text: The reply; the word is found in it with :func:`extract`.
+            prev: The previous accepted word, as written; ignored if ``prev_reading``
+                is given. One with no next mora (ends in ん, unreadable) leaves
+                ``wrong_start`` unjudged.
+            used: Words already played, as written; compared by joint-normalised
+                reading. Ignored if ``used_readings`` is given.
+            rules: The rule set; the defaults if None.
+            prev_reading: The previous word's hiragana reading.
+            used_readings: Hiragana readings already played.
+
+        Returns:
+            A verdict for any text: no word, or one without a usable reading, gives
+            the single violation ``unreadable``; otherwise every violation found.
         """
         rules = rules or Rules()
         found = extract(text)

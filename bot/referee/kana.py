@@ -1,7 +1,8 @@
 """Kana normalisation and mora arithmetic: the referee's lowest layer.
 
 Everything here works on strings only (no analyser), so it is cheap and total:
-any input returns a value, nothing raises.
+any input returns a value, nothing raises, except that :func:`enlarge` and
+:func:`voicing_variants` need a non-empty mora.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def to_hiragana(text: str) -> str:
 
 
 def to_katakana(text: str) -> str:
+    """Hiragana -> katakana (ゔ -> ヴ); other characters pass through."""
     return jaconv.hira2kata(text)
 
 
@@ -87,7 +89,11 @@ def vowel_of(mora: str) -> str | None:
 
 
 def enlarge(mora: str) -> str:
-    """The large-kana form of a mora's last sound: しゃ -> や, ぁ -> あ, っ -> つ."""
+    """The large-kana form of a mora's last sound: しゃ -> や, ぁ -> あ, っ -> つ.
+
+    A one-kana mora that is not small comes back unchanged (か -> か). ``mora`` must be
+    non-empty (IndexError otherwise).
+    """
     last = mora[-1]
     if last == SOKUON:
         return "つ"
@@ -104,7 +110,12 @@ def joint_key(text: str, *, lenient: bool = False) -> str:
 
 
 def voicing_variants(mora: str) -> list[str]:
-    """は -> [は, ば, ぱ]: every kana sharing the first kana's base, in a stable order."""
+    """は -> [は, ば, ぱ]: the mora with its first kana's base, then its voiced forms.
+
+    The base is the lenient joint key (ば -> は, ぢ -> し, を -> お), so ば gives the same
+    list as は and ぢ gives [し, じ]; then ゛ and ゜ forms where they exist (しゃ ->
+    [しゃ, じゃ]), in that stable order. ``mora`` must be non-empty (IndexError otherwise).
+    """
     base = joint_key(mora, lenient=True)
     head, tail = base[0], base[1:]
     out = [base]

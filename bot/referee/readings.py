@@ -47,12 +47,16 @@ def _dictionary_file() -> Path | None:
 
 
 class NounStatus(StrEnum):
+    """The dictionary check's result; the two failures are also violation codes."""
+
     NOUN = "noun"
     NOT_A_NOUN = "not_a_noun"
     UNKNOWN = "unknown_word"
 
 
 class ReadingSource(StrEnum):
+    """Where a reading came from: the reply's furigana, the word's own kana, SudachiPy, pykakasi."""
+
     FURIGANA = "furigana"
     KANA = "kana"
     SUDACHI = "sudachi"
@@ -82,7 +86,14 @@ def _token_ok_for_compound(surface: str, pos: tuple[str, ...]) -> bool:
 
 
 class Analyser:
-    """Thread-safe facade over SudachiPy and pykakasi with an LRU cache."""
+    """Thread-safe facade over SudachiPy and pykakasi with an LRU cache.
+
+    Building one loads the SudachiPy core dictionary.
+
+    Attributes:
+        analyse: ``analyse(surface) -> Analysis``, the readings and noun status of a
+            written word, LRU-cached by surface (``cache_size`` entries).
+    """
 
     def __init__(self, *, cache_size: int = _CACHE_SIZE) -> None:
         self._dictionary = Dictionary(dict="core")
@@ -170,7 +181,11 @@ class Analyser:
         return NounStatus.NOT_A_NOUN
 
     def noun_status(self, *forms: str) -> NounStatus:
-        """Best status over the written forms given (e.g. the hiragana and katakana)."""
+        """Best status over the written forms given (e.g. the hiragana and katakana).
+
+        NOUN beats NOT_A_NOUN beats UNKNOWN; empty forms are skipped, so no form at all
+        gives UNKNOWN.
+        """
         best = NounStatus.UNKNOWN
         for form in dict.fromkeys(f for f in forms if f):
             status = self._noun_status_of(form)
@@ -242,7 +257,11 @@ class Analyser:
         return Analysis(tuple(first.items()), noun)
 
     def kana_noun_status(self, reading: str) -> NounStatus:
-        """The dictionary check on a reading alone (for furigana: 蜜柑（みかん）)."""
+        """The dictionary check on a reading alone (for furigana: 蜜柑（みかん）).
+
+        NOUN also when its katakana form is the reading of a common noun or pronoun in
+        the dictionary (that index is loaded on first need).
+        """
         return self._kana_noun_status(reading)
 
 

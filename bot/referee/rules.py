@@ -38,6 +38,19 @@ class RulesError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Rules:
+    """One rule set (docs/RULES.md, which explains each option and its default).
+
+    Built directly, the values are not checked; :meth:`from_mapping` checks them.
+
+    Attributes:
+        small_kana: After a final small-kana mora (きしゃ): start from its large form
+            (``enlarge``: や), the whole mora (``whole``: しゃ) or ``either``.
+        long_vowel: After a final ー: the mora before it (``previous``) or its vowel.
+        dakuten: ``lenient`` ignores voicing marks at the joint (は≡ば≡ぱ).
+        dictionary: Whether the word must be a noun the analyser knows.
+        min_mora: Fewest morae a word may have (ー and っ count).
+    """
+
     small_kana: SmallKana = "either"
     long_vowel: LongVowel = "previous"
     dakuten: Dakuten = "strict"
@@ -46,7 +59,15 @@ class Rules:
 
     @classmethod
     def from_mapping(cls, data: Any) -> Rules:
-        """Build from a JSON-like mapping; missing keys take the defaults."""
+        """Build from a JSON-like mapping; missing keys take the defaults.
+
+        Args:
+            data: A dict of option names to values, or None for all defaults.
+
+        Raises:
+            RulesError: ``data`` is not a dict, names an unknown option, or gives a value
+                of the wrong type or out of range (``min_mora`` is 1 to 50).
+        """
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -72,4 +93,5 @@ class Rules:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every option by name, as plain values (:meth:`from_mapping` reads it back)."""
         return asdict(self)

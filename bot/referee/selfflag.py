@@ -18,6 +18,8 @@ from bot.referee.kana import clean
 
 
 class SelfFlag(StrEnum):
+    """How a reply speaks of its own move; the values are described in the module docstring."""
+
     ADMITS = "admits"
     CONTINUES = "continues"
     NO_MOVE = "no_move"
@@ -76,7 +78,11 @@ def _hands_over(cleaned: str) -> bool:
 
 
 def classify(text: str, *, has_word: bool) -> SelfFlag:
-    """Flag a reply; ``has_word`` says whether a word could be extracted from it."""
+    """Flag a reply; ``has_word`` says whether a word could be extracted from it.
+
+    Checked in this order on the cleaned text: empty text is NONE; an admission is
+    ADMITS (even with no word); no word is NO_MOVE; a hand-over is CONTINUES; else NONE.
+    """
     text = clean(text)  # once: the reply can be long
     if not text:
         return SelfFlag.NONE

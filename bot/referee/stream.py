@@ -11,7 +11,7 @@ from bot.referee.rules import Rules, RulesError
 
 
 class InputError(ValueError):
-    pass
+    """A JSON line that is not a valid request; the message says which part is wrong."""
 
 
 def _request(obj: Any) -> tuple[str, str | None, list[str], Rules]:
@@ -36,7 +36,12 @@ def _request(obj: Any) -> tuple[str, str | None, list[str], Rules]:
 
 
 def judge_line(referee: Referee, raw: bytes) -> dict[str, Any]:
-    """One output object for one input line; problems become an ``error`` field."""
+    """One output object for one input line; problems become an ``error`` field.
+
+    The verdict's :meth:`~bot.referee.judge.Verdict.to_json`, or ``{"error": ...}`` when
+    the line is not UTF-8, not JSON, or not a valid request. Errors from the referee
+    itself are not caught.
+    """
     try:
         line = raw.decode("utf-8")
         text, prev, used, rules = _request(json.loads(line))
@@ -50,7 +55,12 @@ def judge_line(referee: Referee, raw: bytes) -> dict[str, Any]:
 
 
 def run(lines: Iterable[bytes], out: IO[str], *, line_buffered: bool = False) -> int:
-    """Judge every non-blank line of ``lines`` into ``out``; returns the line count."""
+    """Judge every non-blank line of ``lines`` into ``out``; returns the line count.
+
+    One JSON object per line, in input order; the count includes lines answered with an
+    ``error``. ``line_buffered`` flushes after each line; ``out`` is flushed at the end
+    either way. Builds one :class:`~bot.referee.judge.Referee` (the default analyser).
+    """
     referee = Referee()
     count = 0
     for raw in lines:

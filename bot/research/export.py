@@ -8,15 +8,21 @@ they cannot be in an export.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from bot import __version__
 from storage import queries as q
 
 Format = Literal["csv", "jsonl"]
+# The shape of the exported files, apart from the database's schema version (an index-only
+# migration changes that, not this): bumped only when a file's columns or fields change.
+EXPORT_FORMAT = 1
+MANIFEST = "manifest.json"
 # A cell the export neutralised (storage.queries: a leading quote added to text that
 # starts, after any quotes, with = + - @ tab or CR).
 _ESCAPED = re.compile(r"^''*[=+\-@\t\r]")
@@ -91,11 +97,12 @@ def _csv(con: Any, out: Path) -> dict[str, int]:
 
 def _jsonl(con: Any, out: Path) -> dict[str, int]:
     """Per round: the round, its seats, then each turn followed by its model call and its
-    probes (each followed by its own calls). Every line carries ``schema_version``.
-    SQLite writes each object (json_object); Python only puts them in order."""
+    probes (each followed by its own calls). Every line carries ``format_version`` and
+    ``schema_version``. SQLite writes each object (json_object); Python only puts them in
+    order."""
     version = q.schema_version(con)
     sql = {
-        t: q.json_event_sql(con, t, version, kind)
+        t: q.json_event_sql(con, t, version, kind, EXPORT_FORMAT)
         for t, kind in zip(q.TABLES, ("round", "seat", "turn", "probe", "call"), strict=True)
     }
     cur = con.cursor()
@@ -148,6 +155,23 @@ def export(
         # rounds are being written.
         con.execute("BEGIN")
         q.select_rounds(con, scope or q.Scope())
-        return _csv(con, out) if fmt == "csv" else _jsonl(con, out)
+        counts = _csv(con, out) if fmt == "csv" else _jsonl(con, out)
+        _write_manifest(out, fmt, q.schema_version(con), counts)
+        return counts
     finally:
         con.close()
+
+
+def _write_manifest(out: Path, fmt: Format, schema_version: int, counts: dict[str, int]) -> None:
+    """``manifest.json``: what the files are (format and schema versions, rows per table)."""
+    files = ["events.jsonl"] if fmt == "jsonl" else [f"{t}.csv" for t in q.TABLES]
+    manifest = {
+        "format": f"mikan-export-{fmt}",
+        "format_version": EXPORT_FORMAT,
+        "schema_version": schema_version,
+        "app_version": __version__,
+        "files": files,
+        "rows": counts,
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    (out / MANIFEST).write_text(text, encoding="utf-8")

@@ -66,6 +66,7 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]:
+    """The statistics of the rounds in ``scope``, summed from the rollups (read-only)."""
     scope = scope or q.Scope()
     con = q.connect_readonly(db_path)
     try:

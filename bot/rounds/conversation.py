@@ -19,6 +19,7 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
 
     def user(self, text: str) -> None:
+        """Append a user message, merged into the last one if that is a user message too."""
         if self.messages and self.messages[-1].role == "user":
             merged = self.messages[-1].content + "\n\n" + text
             self.messages[-1] = Message("user", merged)
@@ -26,10 +27,12 @@ class Conversation:
             self.messages.append(Message("user", text))
 
     def assistant(self, text: str) -> None:
+        """Append the model's reply as an assistant message (an empty reply as ``…``)."""
         # An empty reply is still the model's turn; providers reject empty content.
         self.messages.append(Message("assistant", text or "…"))
 
     def request(self, hint: TurnHint | None = None, purpose: str = "turn") -> ChatRequest:
+        """The whole conversation so far as one request, with ``hint`` and ``purpose``."""
         return ChatRequest(self.system, tuple(self.messages), hint, purpose)
 
     def fork(self) -> Conversation:

@@ -1,6 +1,6 @@
 """The round engine: drives every turn, commits it, then tells the surface.
 
-Order of a turn (DESIGN.md "A turn, as data"): ask the seat (a model through its
+Order of a turn (docs/ARCHITECTURE.md, "A turn, as data"): ask the seat (a model through its
 adapter, a person through :meth:`RoundEngine.submit`), judge, **commit**, announce.
 A model's violation then triggers the silent probes on a fork of its conversation.
 """
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 
 class SubmitResult(StrEnum):
+    """What :meth:`RoundEngine.submit` did with a person's message."""
+
     ACCEPTED = "accepted"  # it is this person's turn: the message will be judged
     CHAT = "chat"  # marked as chat: never judged
     NOT_YOUR_TURN = "not_your_turn"
@@ -53,6 +55,12 @@ class RoundSetupError(ValueError):
 
 @dataclass(slots=True)
 class RoundSummary:
+    """How a round ended (``finished`` or ``stopped``), as :meth:`RoundEngine.run` returns it.
+
+    ``winner`` is a seat name; ``turns`` counts every committed turn; ``violations``
+    maps each seat's name to its violation codes.
+    """
+
     round_id: int
     status: str
     winner: str | None
@@ -128,6 +136,11 @@ def _wordless_turn(
 
 
 class RoundEngine:
+    """Plays one stored round: asks each seat in turn, judges, commits, then announces.
+
+    Build it with :meth:`create` (a new round) or :meth:`resume`; :meth:`run` plays it.
+    """
+
     def __init__(
         self,
         db: Database,
@@ -151,6 +164,7 @@ class RoundEngine:
 
     @property
     def spec(self) -> RoundSpec:
+        """The round's spec."""
         return self.state.spec
 
     # -- construction -----------------------------------------------------------------
@@ -163,6 +177,11 @@ class RoundEngine:
         surface: Surface,
         referee: Referee | None = None,
     ) -> RoundEngine:
+        """Store a new round and its seats; its engine is returned, not yet running.
+
+        Raises:
+            RoundSetupError: A model seat's player is not in ``adapters``.
+        """
         for seat in spec.seats:
             if seat.kind == "model" and seat.player_key not in adapters:
                 raise RoundSetupError(f"no player {seat.player_key!r} in the roster")
@@ -183,7 +202,14 @@ class RoundEngine:
         surface: Surface,
         referee: Referee | None = None,
     ) -> RoundEngine:
-        """Rebuild an unfinished round from its committed turns and carry on."""
+        """Rebuild an unfinished round from its committed turns; :meth:`run` carries on.
+
+        Probes still owed for the last turn (a crash between a violation and its probes)
+        are asked when the run starts.
+
+        Raises:
+            RoundSetupError: No such round, or a model seat's player is not in ``adapters``.
+        """
         row = await db.round(round_id)
         if row is None:
             raise RoundSetupError(f"no round {round_id}")
@@ -214,7 +240,11 @@ class RoundEngine:
 
     # -- people -----------------------------------------------------------------------
     def submit(self, user_id: str, text: str) -> SubmitResult:
-        """A person's message from the surface. Only the seat whose turn it is plays."""
+        """A person's message from the surface. Only the seat whose turn it is plays.
+
+        A message starting with ``chat_prefix`` is chat, from anyone; otherwise it is
+        handed to the waiting turn, to be judged, only if it is this person's turn.
+        """
         if text.lstrip().startswith(self.spec.chat_prefix):
             return SubmitResult.CHAT
         seat = self.state.seat_for_user(user_id)
@@ -226,8 +256,11 @@ class RoundEngine:
         return SubmitResult.ACCEPTED
 
     def leave(self, user_id: str) -> bool:
-        """A person leaves: at once if it is their turn, else when their turn comes
-        (a leave is a turn, so a resumed round replays it). False: not playing."""
+        """A person leaves: at once if it is their turn, else when their turn comes.
+
+        A leave is a turn, so a resumed round replays it. Returns False (and does
+        nothing) when the user has no seat in the round or is no longer playing.
+        """
         seat = self.state.seat_for_user(user_id)
         if seat is None or not seat.playing:
             return False
@@ -237,15 +270,26 @@ class RoundEngine:
         return True
 
     def stop(self, reason: str = "stopped") -> None:
-        """Ask the round to end after the current turn (an admin's stop)."""
+        """Ask the round to end as ``stopped`` with ``reason`` (an admin's stop).
+
+        A model's turn in flight is still judged, committed (and probed) first; a
+        person's turn being waited for ends at once with nothing recorded. A round that
+        ends on that last turn ends ``finished``.
+        """
         self._stop_reason = reason
         if self._awaiting and not self._awaiting[1].done():
             self._awaiting[1].cancel()
 
     # -- the loop ---------------------------------------------------------------------
     async def run(self, *, interrupt_on_cancel: bool = True) -> RoundSummary:
-        """Play to the end. Cancelled: the round is marked ``interrupted`` unless the
-        caller will resume it later (a bot restarting passes ``interrupt_on_cancel=False``)."""
+        """Play to the end, or until :meth:`stop`, and store how the round ended.
+
+        Cancelled: the round is marked ``interrupted`` unless the caller will resume it
+        later (a bot restarting passes ``interrupt_on_cancel=False``).
+
+        Returns:
+            The summary: ``finished`` (with the winner, if any) or ``stopped``.
+        """
         try:
             await self.surface.emit(
                 RoundStarted(

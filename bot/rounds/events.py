@@ -14,6 +14,8 @@ SeatKind = Literal["model", "person"]
 
 @dataclass(frozen=True, slots=True)
 class SeatInfo:
+    """A seat as surfaces see it: position, name, and who plays it (roster key or user id)."""
+
     position: int
     name: str
     kind: SeatKind
@@ -23,6 +25,8 @@ class SeatInfo:
 
 @dataclass(frozen=True, slots=True)
 class RoundStarted:
+    """First event of every run, resumed or not; ``allowed``: what the next move starts from."""
+
     round_id: int
     seats: tuple[SeatInfo, ...]
     start_word: str
@@ -33,12 +37,16 @@ class RoundStarted:
 
 @dataclass(frozen=True, slots=True)
 class ModelThinking:
+    """A model seat has been asked for its move; its reply is not in yet."""
+
     round_id: int
     seat: SeatInfo
 
 
 @dataclass(frozen=True, slots=True)
 class PersonTurn:
+    """A person's turn: the engine now waits up to ``timeout_s`` for their message."""
+
     round_id: int
     seat: SeatInfo
     allowed: tuple[str, ...]
@@ -47,6 +55,8 @@ class PersonTurn:
 
 @dataclass(frozen=True, slots=True)
 class TurnJudged:
+    """A turn's verdict, emitted only after the turn is committed to the database."""
+
     round_id: int
     idx: int
     seat: SeatInfo
@@ -63,6 +73,8 @@ class TurnJudged:
 
 @dataclass(frozen=True, slots=True)
 class SeatOut:
+    """A seat went out or left with the turn just judged (after its ``TurnJudged``)."""
+
     round_id: int
     seat: SeatInfo
     reason: str  # violation | no_answer | left
@@ -71,6 +83,8 @@ class SeatOut:
 
 @dataclass(frozen=True, slots=True)
 class RoundEnded:
+    """The round is over and its end is stored; the last event of a run not cancelled."""
+
     round_id: int
     status: str  # finished | stopped | interrupted
     winner: SeatInfo | None
@@ -81,6 +95,8 @@ class RoundEnded:
 
 @dataclass(frozen=True, slots=True)
 class ProbeRecorded:
+    """A probe of ``kind`` about turn ``idx`` was stored; its contents are never sent."""
+
     round_id: int
     idx: int
     seat: SeatInfo
@@ -93,11 +109,16 @@ Event = (
 
 
 class Surface(Protocol):
-    async def emit(self, event: Event) -> None: ...
+    """Where a round's events go, in order; the engine awaits each ``emit`` before going on."""
+
+    async def emit(self, event: Event) -> None:
+        """Show ``event`` (or not); the round waits until this returns."""
+        ...
 
 
 class NullSurface:
     """A surface that shows nothing (headless rounds)."""
 
     async def emit(self, event: Event) -> None:
+        """Discard ``event``."""
         return None

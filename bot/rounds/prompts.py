@@ -78,6 +78,7 @@ def _rules_en(rules: Rules) -> str:
 
 
 def system_prompt(lang: Lang, rules: Rules) -> str:
+    """The system prompt in ``lang``: the game, ``rules`` in words, and how to answer."""
     if lang == "en":
         return (
             "You are a player in a game of shiritori (the Japanese word chain game). "

@@ -26,6 +26,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ChannelSettings:
+    """A channel's options for its next rounds; build changed copies with :meth:`updated`."""
+
     rules: Rules = field(default_factory=Rules)
     mode: Mode = "elimination"
     prompt_lang: Lang = "ja"
@@ -37,9 +39,11 @@ class ChannelSettings:
     admin_role_id: str | None = None  # may start/stop/export besides Manage Server
 
     def probes(self) -> tuple[str, ...]:
+        """The probes a round runs after a model's violation: intent, and pushback if on."""
         return ("intent", "pushback") if self.pushback else ("intent",)
 
     def extra(self) -> dict[str, Any]:
+        """Every setting but ``rules``, as a JSON-ready dict."""
         out = asdict(self)
         out.pop("rules")
         return out
@@ -50,6 +54,14 @@ class ChannelSettings:
 
     @classmethod
     def from_json(cls, rules_json: str | None, extra_json: str | None) -> ChannelSettings:
+        """Settings from a stored row; missing parts take the defaults.
+
+        Unknown keys in ``extra_json`` are ignored; every known one is validated.
+
+        Raises:
+            SettingsError: A stored setting is not allowed (any longer).
+            RulesError: ``rules_json`` holds an invalid or unknown rule option.
+        """
         rules = Rules.from_mapping(json.loads(rules_json)) if rules_json else Rules()
         extra = json.loads(extra_json) if extra_json else {}
         known = {f.name for f in fields(cls)} - {"rules"}
@@ -57,7 +69,11 @@ class ChannelSettings:
         return cls(rules=rules).updated(**{k: v for k, v in extra.items() if k in known})
 
     def updated(self, **changes: Any) -> ChannelSettings:
-        """A copy with ``changes`` validated; rule options go into ``rules``."""
+        """A copy with ``changes`` validated; rule options go into ``rules``.
+
+        Raises:
+            SettingsError: An unknown option, or a value it does not allow.
+        """
         rule_names = {f.name for f in fields(Rules)}
         rule_changes = {k: v for k, v in changes.items() if k in rule_names}
         rest = {k: v for k, v in changes.items() if k not in rule_names}
@@ -110,6 +126,7 @@ def _check(name: str, value: Any) -> None:
 
 
 async def load(db: Database, channel_id: str) -> ChannelSettings:
+    """The channel's stored settings, or the defaults when it has none."""
     row = await db.channel_settings(channel_id)
     if row is None:
         return ChannelSettings()
@@ -117,5 +134,6 @@ async def load(db: Database, channel_id: str) -> ChannelSettings:
 
 
 async def save(db: Database, channel_id: str, guild_id: str | None, s: ChannelSettings) -> None:
+    """Store ``s`` as the channel's settings, replacing any it had."""
     rules_json, extra_json = s.to_json()
     await db.set_channel_settings(channel_id, guild_id, rules_json, extra_json)

@@ -25,6 +25,8 @@ NO_ANSWER_LIMIT = 3  # consecutive no_answer turns before a seat leaves
 
 @dataclass(frozen=True, slots=True)
 class SeatSpec:
+    """Who sits in a seat: a model (``player_key``, a roster key) or a person (``user_id``)."""
+
     kind: SeatKind
     name: str
     player_key: str | None = None
@@ -33,6 +35,8 @@ class SeatSpec:
 
 @dataclass(frozen=True, slots=True)
 class RoundSpec:
+    """A round's definition, fixed before its first turn: the seats in turn order and options."""
+
     seats: tuple[SeatSpec, ...]
     rules: Rules = field(default_factory=Rules)
     mode: Mode = "elimination"
@@ -74,6 +78,11 @@ class TurnRecord:
 
 @dataclass(slots=True)
 class SeatState:
+    """One seat during a round: in or out, its no-answer streak, its model's conversation.
+
+    ``pending`` holds the other seats' moves the model has not been told yet.
+    """
+
     position: int
     spec: SeatSpec
     seat_id: int = 0
@@ -88,12 +97,14 @@ class SeatState:
 
     @property
     def info(self) -> SeatInfo:
+        """The seat as events show it."""
         return SeatInfo(
             self.position, self.spec.name, self.spec.kind, self.spec.player_key, self.spec.user_id
         )
 
     @property
     def playing(self) -> bool:
+        """True while the seat is still in the round (neither out nor left)."""
         return self.status == "playing"
 
 
@@ -106,6 +117,13 @@ class Consequences:
 
 
 class RoundState:
+    """A round in play, advanced only by :meth:`apply`, one committed turn at a time.
+
+    Starts at seat 0 with the start word as the last word (its reading counts as used);
+    every model seat gets a conversation holding the system prompt. Raises ``ValueError``
+    for a spec without seats.
+    """
+
     def __init__(self, spec: RoundSpec, referee: Referee) -> None:
         if not spec.seats:
             raise ValueError("a round needs at least one seat")
@@ -128,15 +146,19 @@ class RoundState:
 
     # -- queries --------------------------------------------------------------------
     def allowed(self) -> tuple[str, ...]:
+        """The morae the next word must start from; ``()`` (any start) with no last reading."""
         return next_morae(self.last_reading, self.spec.rules) if self.last_reading else ()
 
     def current(self) -> SeatState:
+        """The seat whose turn it is."""
         return self.seats[self.pointer]
 
     def playing(self) -> list[SeatState]:
+        """The seats still in the round, in seat order."""
         return [s for s in self.seats if s.playing]
 
     def seat_for_user(self, user_id: str) -> SeatState | None:
+        """The seat of the person with ``user_id`` (in or out), or None."""
         return next((s for s in self.seats if s.spec.user_id == user_id), None)
 
     # -- the two steps of a turn ----------------------------------------------------
@@ -155,6 +177,24 @@ class RoundState:
         seat.prompted = True
 
     def apply(self, turn: TurnRecord) -> Consequences:
+        """Fold one committed turn into the round, then pass the turn on or end the round.
+
+        A model's reply joins its conversation (not on a no_answer); an accepted word
+        becomes the last word and is used; a violation puts the seat out (and ends a
+        ``sudden_death`` round); ``left``, or the ``NO_ANSWER_LIMIT``-th no_answer in a
+        row, makes it leave. Accepted and violating moves are queued for the other playing
+        model seats. The round ends with no seat left, one of several left, or at
+        ``max_turns``.
+
+        Args:
+            turn: The next turn (index ``next_idx``), played by the current seat.
+
+        Returns:
+            The seats that went out or left with this turn, and whether the round ended.
+
+        Raises:
+            ValueError: The turn is not the current seat's or not the next index.
+        """
         seat = self.seats[turn.position]
         if turn.position != self.pointer:
             raise ValueError(f"turn {turn.idx} is seat {turn.position}'s, expected {self.pointer}")

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class ArenaOptions:
+    """What ``mikan arena`` plays: players in seat order, rounds, concurrency, round options."""
+
     players: list[PlayerConfig]
     rounds: int = 1
     concurrency: int = 1
@@ -44,6 +46,7 @@ class CountingSurface:
         self.on_turn, self.on_round = on_turn, on_round
 
     async def emit(self, event: Event) -> None:
+        """Call ``on_turn`` for each judged turn, ``on_round`` for each ended round."""
         if isinstance(event, TurnJudged):
             self.on_turn()
         elif isinstance(event, RoundEnded):
@@ -51,6 +54,7 @@ class CountingSurface:
 
 
 def round_spec(opts: ArenaOptions, index: int) -> RoundSpec:
+    """The spec of new arena round ``index``: every player a model seat, salt ``seed:index``."""
     return RoundSpec(
         seats=tuple(SeatSpec("model", c.name, c.key) for c in opts.players),
         rules=opts.rules,
@@ -88,7 +92,16 @@ async def run_arena(
     resume: bool = True,
     on_started: Callable[[int], Awaitable[None]] | None = None,
 ) -> list[RoundSummary]:
-    """Resume unfinished arena rounds, then play ``opts.rounds`` new ones, C at a time."""
+    """Resume unfinished arena rounds, then play ``opts.rounds`` new ones, C at a time.
+
+    Every ``running`` arena round in ``db`` is resumed unless ``resume`` is False.
+    ``on_started`` gets each round's id before it plays. If one round fails or this is
+    cancelled, every other round is cancelled (those in play are marked ``interrupted``)
+    and the error is raised.
+
+    Returns:
+        The rounds' summaries, in the order they ended.
+    """
     surface = surface or NullSurface()
     referee = referee or Referee()
     await asyncio.to_thread(referee.analyser.warm)

@@ -86,6 +86,10 @@ class ConsoleSurface:
 
     # -- output -------------------------------------------------------------------
     async def emit(self, event: Event) -> None:
+        """Print ``event`` (never a probe); on your turn, hand in a queued line, if any.
+
+        With input closed and nothing queued, your turn stops the round instead.
+        """
         c = self.console
         if isinstance(event, RoundStarted):
             names = "、".join(s.name for s in event.seats)

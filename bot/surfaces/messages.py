@@ -1,4 +1,4 @@
-"""User-facing wording shared by surfaces (terminal now, Discord later): Japanese first."""
+"""User-facing wording shared by surfaces (the terminal and Discord): Japanese first."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ VIOLATION_TEXT: dict[str, tuple[str, str]] = {
 
 
 def describe(codes: Iterable[str]) -> str:
-    """「ん」で終わる (ends in ん)・もう出た言葉 (already played)"""
+    """Violation codes as 「ん」で終わる (ends in ん)・もう出た言葉 (already played).
+
+    A code without wording is shown as ``code (code)``.
+    """
     parts = []
     for code in codes:
         ja, en = VIOLATION_TEXT.get(code, (code, code))
@@ -32,6 +35,7 @@ def with_reading(word: str, reading: str | None, *, quoted: bool = False) -> str
 
 
 def morae_text(morae: Iterable[str]) -> str:
+    """Morae as 「み」・「ミ」, or （なし / none） when there are none."""
     items = list(morae)
     return "・".join(f"「{m}」" for m in items) if items else "（なし / none）"
 

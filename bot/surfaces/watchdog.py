@@ -52,7 +52,10 @@ class LoopWatchdog:
         return self
 
     def stop(self) -> None:
-        """Stop watching (the thread ends within one interval)."""
+        """Stop watching; the thread ends soon after.
+
+        Within one interval, or ``threshold_s`` more if it is timing a stall just then.
+        """
         self._stop.set()
 
     def _watch(self) -> None:

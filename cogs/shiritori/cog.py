@@ -47,6 +47,7 @@ RULE_OPTIONS = ("small_kana", "long_vowel", "dakuten", "dictionary", "min_mora")
 
 
 def parse_keys(text: str | None) -> list[str]:
+    """Roster keys from a list separated by commas, 、, ， or spaces."""
     return [k for k in re.split(r"[\s,、，]+", text or "") if k]
 
 
@@ -56,6 +57,7 @@ def given(**options: object) -> dict[str, object]:
 
 
 def parse_since(text: str | None) -> str | None:
+    """A ``since`` option as an ISO date, or None; anything else is a ``UserError``."""
     if not text:
         return None
     try:
@@ -91,6 +93,7 @@ class Shiritori(commands.Cog):
     # -- people's words ---------------------------------------------------------------
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
+        """Hand a person's message to the round in its channel (chat and others ignored)."""
         if message.author.bot or message.guild is None:
             return
         entry = self.rounds.get(message.channel.id)
@@ -157,6 +160,7 @@ class Shiritori(commands.Cog):
         dictionary: bool | None = None,
         min_mora: app_commands.Range[int, 1, 10] | None = None,
     ) -> None:
+        """Start a round here, or open a lobby for people (round admins)."""
         channel_id = interaction.channel_id
         assert channel_id is not None
         in_thread = isinstance(interaction.channel, discord.Thread)
@@ -230,6 +234,7 @@ class Shiritori(commands.Cog):
 
     @group.command(name="join", description="募集中のラウンドに参加 (join the round being set up)")
     async def join(self, interaction: discord.Interaction) -> None:
+        """Take a seat in the lobby recruiting in this channel."""
         entry = self.rounds.get(interaction.channel_id)
         if isinstance(entry, Session):
             raise UserError(
@@ -259,6 +264,7 @@ class Shiritori(commands.Cog):
 
     @group.command(name="leave", description="ラウンドから抜ける (leave the round)")
     async def leave(self, interaction: discord.Interaction) -> None:
+        """Leave the lobby at once, or the round at your turn."""
         entry = self.rounds.get(interaction.channel_id)
         uid = str(interaction.user.id)
         if isinstance(entry, Lobby) and uid in entry.people:
@@ -274,6 +280,7 @@ class Shiritori(commands.Cog):
 
     @group.command(name="status", description="このチャンネルのラウンドの様子 (round status)")
     async def status(self, interaction: discord.Interaction) -> None:
+        """Show this channel's lobby or round (ephemeral)."""
         entry = self.rounds.get(interaction.channel_id)
         if entry is None:
             await respond(interaction, "このチャンネルでは何も進行していません。(No round here.)")
@@ -292,6 +299,7 @@ class Shiritori(commands.Cog):
     @group.command(name="stop", description="ラウンドを止める (stop the round)")
     @round_admin
     async def stop(self, interaction: discord.Interaction) -> None:
+        """Cancel the lobby, or stop the round after the current turn (round admins)."""
         entry = self.rounds.get(interaction.channel_id)
         if entry is None:
             raise UserError("止めるラウンドがありません。(No round here.)")
@@ -347,6 +355,7 @@ class Shiritori(commands.Cog):
         admin_role: discord.Role | None = None,
         reset: bool = False,
     ) -> None:
+        """Show this channel's defaults; change them (round admins)."""
         channel_id = interaction.channel_id
         changes = given(
             mode=mode,
@@ -378,6 +387,7 @@ class Shiritori(commands.Cog):
 
     @group.command(name="players", description="ロスターのプレイヤー (the roster; never keys)")
     async def players(self, interaction: discord.Interaction) -> None:
+        """List the roster and whether each key is set (never a key)."""
         lines = []
         for cfg in self.bot.roster.players.values():
             if not cfg.api_key_env:
@@ -398,6 +408,7 @@ class Shiritori(commands.Cog):
     async def stats(
         self, interaction: discord.Interaction, player: str | None = None, since: str | None = None
     ) -> None:
+        """Post this channel's statistics and chart."""
         from bot.research import stats as stats_mod
         from storage.queries import Scope
 
@@ -432,6 +443,7 @@ class Shiritori(commands.Cog):
         format: Literal["csv", "jsonl"] = "csv",
         since: str | None = None,
     ) -> None:
+        """Attach this channel's records as CSV or JSONL (round admins, ephemeral)."""
         from bot.research.export import export as export_files
         from storage.queries import Scope
 

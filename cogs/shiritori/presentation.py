@@ -31,6 +31,7 @@ def safe(text: str) -> str:
 
 
 def one_line(text: str, limit: int) -> str:
+    """``text`` on one line (runs of whitespace as one space), at most ``limit`` long."""
     return shorten(" ".join(text.split()), limit)
 
 
@@ -69,6 +70,7 @@ REASONS = {
 
 
 def reason_text(reason: str) -> str:
+    """Why a round ended, in Japanese and English (a stopper is shown, never pinged)."""
     if reason in REASONS:
         return REASONS[reason]
     if reason.startswith("stopped by ") and reason[11:].isdigit():
@@ -77,6 +79,7 @@ def reason_text(reason: str) -> str:
 
 
 def summary_embed(event: RoundEnded, seats: tuple[SeatInfo, ...]) -> discord.Embed:
+    """The round's end: winner, turns, reason, each seat's violations."""
     stopped = event.status != "finished"
     embed = discord.Embed(
         title="🍊 おしまい / Round over" + ("（中止 / stopped）" if stopped else ""),
@@ -120,6 +123,7 @@ def needed_permissions(perms: discord.Permissions, in_thread: bool) -> list[str]
 
 
 def rules_embed(s: ChannelSettings, *, saved: bool) -> discord.Embed:
+    """A channel's round settings as an embed."""
     title = "ルールを保存しました / rules saved" if saved else "このチャンネルのルール / rules"
     embed = discord.Embed(title=title, colour=ORANGE)
     r = s.rules
@@ -153,6 +157,7 @@ def status_lines(round_id: int | None, state: RoundState) -> str:
 
 
 def chart_png(result: dict) -> bytes:
+    """The statistics chart as PNG bytes (matplotlib: run it in a thread)."""
     from bot.research.charts import draw
 
     with tempfile.TemporaryDirectory(prefix="mikan-chart-") as tmp:
@@ -172,6 +177,7 @@ def attachable(folder: Path, limit: int) -> list[Path] | None:
 
 
 def stats_embed(result: dict) -> discord.Embed:
+    """Per-model statistics (up to 20 groups), every rate with its 95% interval."""
     from bot.research.charts import ROW
     from bot.research.stats import pct
 

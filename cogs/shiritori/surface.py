@@ -100,6 +100,7 @@ class ChannelSurface:
         return getattr(self.channel, "id", "?")
 
     async def send(self, content: str | None = None, **kwargs: Any) -> discord.Message | None:
+        """Send with no mentions unless asked, retrying transient failures; None if not sent."""
         kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
         message = await self._call("send a message", lambda: self.channel.send(content, **kwargs))
         if message is not None:
@@ -124,10 +125,12 @@ class ChannelSurface:
             self._typing = None
 
     def close(self) -> None:
+        """Stop the typing indicator (the round is over or cancelled)."""
         self._stop_typing()
 
     # -- events -------------------------------------------------------------------
     async def emit(self, event: Event) -> None:
+        """Show one round event in the channel (probes never)."""
         if isinstance(event, ModelThinking):
             self._start_typing()
             return

@@ -1,0 +1,1 @@
+"""Package data: ``lexicon.tsv``, the offline player's noun list."""

@@ -17,7 +17,14 @@ import pytest
 from bot.players import make_adapter
 from bot.players.roster import PlayerConfig
 from bot.referee.judge import Referee
-from bot.research.export import LONG_COLUMNS, export, line_maker, restore
+from bot.research.export import (
+    EXPORT_FORMAT,
+    LONG_COLUMNS,
+    MANIFEST,
+    export,
+    line_maker,
+    restore,
+)
 from bot.rounds.engine import RoundEngine
 from bot.rounds.events import NullSurface
 from bot.rounds.state import RoundSpec, SeatSpec
@@ -140,10 +147,12 @@ async def test_jsonl_round_trip(db_path: Path, tmp_path: Path) -> None:
     counts = await asyncio.to_thread(export, db_path, out, "jsonl")
     lines = [json.loads(x) for x in (out / "events.jsonl").read_text("utf-8").splitlines()]
     assert all(obj["schema_version"] == LATEST for obj in lines)
+    assert all(obj["format_version"] == EXPORT_FORMAT for obj in lines)
     by_type: dict[str, list[dict]] = {}
     for obj in lines:
         kind = obj.pop("type")
         obj.pop("schema_version")
+        obj.pop("format_version")
         by_type.setdefault(kind, []).append(obj)
     for kind, table in [
         ("round", "rounds"),
@@ -160,6 +169,25 @@ async def test_jsonl_round_trip(db_path: Path, tmp_path: Path) -> None:
     assert kinds[8] == "call"  # the probe's own call
     calls = [o for o in lines if "purpose" in o]
     assert all("request_body" in c and "response_body" in c for c in calls)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+async def test_exports_carry_their_own_format_version(
+    db_path: Path, tmp_path: Path, fmt: str
+) -> None:
+    # The files' format is versioned apart from the schema: a migration that changes no
+    # exported column (an index, a rollup table) changes schema_version, never this.
+    out = tmp_path / fmt
+    counts = await asyncio.to_thread(export, db_path, out, fmt)
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["format"] == f"mikan-export-{fmt}"
+    assert manifest["format_version"] == EXPORT_FORMAT
+    assert manifest["schema_version"] == LATEST
+    assert manifest["rows"] == counts
+    assert sorted(manifest["files"] + [MANIFEST]) == sorted(p.name for p in out.iterdir())
+    if fmt == "jsonl":
+        first = (out / "events.jsonl").read_text(encoding="utf-8").splitlines()[0]
+        assert list(json.loads(first))[:3] == ["format_version", "schema_version", "type"]
 
 
 async def test_channel_and_since_scopes(db_path: Path, tmp_path: Path) -> None:
