@@ -170,13 +170,33 @@ async def _arena_main(args: argparse.Namespace) -> int:
     try:
         with progress:
             runner = asyncio.create_task(
-                run_arena(db, opts, players.adapters, surface=surface, on_started=on_started)
+                run_arena(
+                    db,
+                    opts,
+                    players.adapters,
+                    surface=surface,
+                    on_started=on_started,
+                    stopping=stop,
+                )
             )
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if runner not in done:
                 interrupted = True
-                runner.cancel()
+                # Rounds finish the turn in flight (decided ones their probes too); what
+                # is still running at the deadline is cancelled, its turn in flight lost
+                # whole and asked again on resume.
+                err.print("stopping: finishing the turns in flight (Ctrl-C again to cancel)")
+                remove()  # a second signal cancels at once
+                second = asyncio.Event()
+                remove = install_stop_handlers(second)
+                again = asyncio.create_task(second.wait())
+                await asyncio.wait(
+                    {runner, again}, timeout=ARENA_SHUTDOWN_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                again.cancel()
+                if not runner.done():
+                    runner.cancel()
             stopper.cancel()
             await asyncio.gather(runner, stopper, return_exceptions=True)
             if runner.done() and not runner.cancelled() and runner.exception():
@@ -188,11 +208,16 @@ async def _arena_main(args: argparse.Namespace) -> int:
         await db.close()
     _print_summary(summary, args.json)
     if interrupted:
+        left = summary["status"].get("running", 0)
         err.print(
-            "interrupted: rounds in flight were marked interrupted; nothing committed is lost"
+            f"interrupted: decided rounds were finished; {left} round(s) in play were left "
+            "running and resume at the next `mikan arena`; nothing committed is lost"
         )
         return 130
     return 0
+
+
+ARENA_SHUTDOWN_S = 10.0  # from a stop signal to the last round's end or cancel
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:
@@ -231,6 +256,7 @@ async def _console_main(args: argparse.Namespace) -> int:
     from bot.rounds.engine import RoundEngine
     from bot.rounds.state import RoundSpec, SeatSpec
     from bot.surfaces.console import CONSOLE_USER, ConsoleSurface
+    from bot.surfaces.lifecycle import install_stop_handlers
     from storage.db import Database
 
     roster = _load_roster(args.config)
@@ -265,7 +291,23 @@ async def _console_main(args: argparse.Namespace) -> int:
         surface = ConsoleSurface(console)
         engine = await RoundEngine.create(db, spec, players.adapters, surface, referee)
         surface.attach(engine)
-        await engine.run()
+        # Ctrl-C or SIGTERM: the round is interrupted there and then (your turn is not a
+        # timeout); every committed turn stays.
+        stop = asyncio.Event()
+        remove = install_stop_handlers(stop)
+        try:
+            playing = asyncio.create_task(engine.run())
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({playing, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if not playing.done():
+                playing.cancel()
+                await asyncio.gather(playing, return_exceptions=True)
+                console.print("\ninterrupted: the round was stopped; nothing committed is lost")
+                return 130
+            playing.result()
+        finally:
+            remove()
     finally:
         await players.aclose()
         await db.close()

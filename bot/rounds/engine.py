@@ -8,6 +8,7 @@ A model's violation then triggers the silent probes on a fork of its conversatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -160,6 +161,9 @@ class RoundEngine:
         self._awaiting: tuple[SeatState, asyncio.Future[str]] | None = None
         self._probe_pending: tuple[SeatState, TurnRecord, int] | None = None
         self._stop_reason: str | None = None
+        self._suspended = False  # shutting down: stop at the next turn boundary, resume later
+        self._wake = asyncio.Event()  # cuts a pacing pause short (suspend)
+        self._ended = False  # the round's result is written
         self._leaving: set[int] = set()  # positions of people who asked to leave
 
     @property
@@ -280,6 +284,24 @@ class RoundEngine:
         if self._awaiting and not self._awaiting[1].done():
             self._awaiting[1].cancel()
 
+    def suspend(self) -> None:
+        """Shutting down: stop at the next turn boundary and leave the round ``running``.
+
+        A model's turn in flight is still judged, committed and probed; a person's turn
+        being waited for, or a pause between turns, ends at once with nothing recorded.
+        A round decided by its last turn is still finished as decided. A suspended round
+        resumes from its committed turns (``resume``) at the next start.
+        """
+        self._suspended = True
+        self._wake.set()
+        if self._awaiting and not self._awaiting[1].done():
+            self._awaiting[1].cancel()
+
+    @property
+    def decided(self) -> bool:
+        """True once the committed turns decide the round (its result may not be written)."""
+        return self.state.over
+
     # -- the loop ---------------------------------------------------------------------
     async def run(self, *, interrupt_on_cancel: bool = True) -> RoundSummary:
         """Play to the end, or until :meth:`stop`, and store how the round ended.
@@ -304,27 +326,50 @@ class RoundEngine:
             if self._probe_pending:
                 await self._probes(*self._probe_pending)
                 self._probe_pending = None
-            while not self.state.over and self._stop_reason is None:
+            while not self.state.over and self._stop_reason is None and not self._suspended:
                 seat = self.state.current()
                 if seat.spec.kind == "model":
                     await self._model_turn(seat)
                     if self.spec.pacing_s > 0 and not self.state.over:
-                        await asyncio.sleep(self.spec.pacing_s)
+                        await self._pause(self.spec.pacing_s)
                 else:
                     await self._person_turn(seat)
             if self._stop_reason is not None and not self.state.over:
                 return await self._finish("stopped", None, self._stop_reason)
+            if not self.state.over:  # suspended: left running, to resume
+                return RoundSummary(
+                    self.round_id, "running", None, "suspended", self.state.next_idx
+                )
             winner = self.state.winner
             return await self._finish("finished", winner, self.state.end_reason or "finished")
         except asyncio.CancelledError:
-            if interrupt_on_cancel:
+            if self.state.over and not self._ended:
+                # Decided by a committed turn: the result stands, whatever stopped us.
+                log.warning("round %s cancelled after it was decided: result kept", self.round_id)
+                await asyncio.shield(self._record_end(*self._result()))
+            elif interrupt_on_cancel and not self._ended:
                 await asyncio.shield(
                     self.db.end_round(self.round_id, "interrupted", None, "cancelled")
                 )
             raise
 
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds`` between turns, or less if the round is suspended."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    def _result(self) -> tuple[str, SeatState | None, str]:
+        return "finished", self.state.winner, self.state.end_reason or "finished"
+
+    async def _record_end(self, status: str, winner: SeatState | None, reason: str) -> None:
+        if not self._ended:
+            await self.db.end_round(
+                self.round_id, status, winner.position if winner else None, reason
+            )
+            self._ended = True
+
     async def _finish(self, status: str, winner: SeatState | None, reason: str) -> RoundSummary:
-        await self.db.end_round(self.round_id, status, winner.position if winner else None, reason)
+        await self._record_end(status, winner, reason)
         violations = {s.spec.name: tuple(s.violations) for s in self.state.seats}
         await self.surface.emit(
             RoundEnded(
@@ -399,9 +444,11 @@ class RoundEngine:
             except TimeoutError:
                 text = None
             except asyncio.CancelledError:
-                if not future.cancelled():
-                    raise
-                if self._stop_reason is not None and seat.position not in self._leaving:
+                task = asyncio.current_task()
+                if not future.cancelled() or (task is not None and task.cancelling()):
+                    raise  # the round itself is cancelled (Ctrl-C): not this person's timeout
+                stopped = self._stop_reason is not None or self._suspended
+                if stopped and seat.position not in self._leaving:
                     return  # stopped while waiting: nothing to judge
             finally:
                 self._awaiting = None

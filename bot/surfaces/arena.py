@@ -91,13 +91,19 @@ async def run_arena(
     referee: Referee | None = None,
     resume: bool = True,
     on_started: Callable[[int], Awaitable[None]] | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> list[RoundSummary]:
     """Resume unfinished arena rounds, then play ``opts.rounds`` new ones, C at a time.
 
     Every ``running`` arena round in ``db`` is resumed unless ``resume`` is False.
     ``on_started`` gets each round's id before it plays. If one round fails or this is
-    cancelled, every other round is cancelled (those in play are marked ``interrupted``)
-    and the error is raised.
+    cancelled, every other round is cancelled and the error is raised.
+
+    Shutting down: once ``stopping`` is set no new round starts, and every round in play
+    is suspended at its next turn boundary (left ``running``, resumed by the next
+    arena); a round already decided is finished as decided, its probes run. A round
+    cancelled outright keeps what its committed turns decided and otherwise stays
+    ``running`` too: nothing committed is lost and nothing decided is undone.
 
     Returns:
         The rounds' summaries, in the order they ended.
@@ -107,13 +113,28 @@ async def run_arena(
     await asyncio.to_thread(referee.analyser.warm)
     gate = asyncio.Semaphore(max(1, opts.concurrency))
     results: list[RoundSummary] = []
+    in_play: set[RoundEngine] = set()
+    stopping = stopping or asyncio.Event()
 
     async def play(make: Callable[[], Awaitable[RoundEngine]]) -> None:
         async with gate:
+            if stopping.is_set():
+                return  # shutting down: rounds not begun are not begun
             engine = await make()
             if on_started:
                 await on_started(engine.round_id)
-            results.append(await engine.run())
+            in_play.add(engine)
+            if stopping.is_set():
+                engine.suspend()
+            try:
+                results.append(await engine.run(interrupt_on_cancel=False))
+            finally:
+                in_play.discard(engine)
+
+    async def suspend_on_stop() -> None:
+        await stopping.wait()
+        for engine in list(in_play):
+            engine.suspend()
 
     jobs: list[Callable[[], Awaitable[RoundEngine]]] = []
     if resume:
@@ -130,6 +151,7 @@ async def run_arena(
 
         jobs.append(fresh)
     tasks = [asyncio.create_task(play(job)) for job in jobs]
+    watcher = asyncio.create_task(suspend_on_stop())
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -137,6 +159,8 @@ async def run_arena(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    finally:
+        watcher.cancel()
     return results
 
 

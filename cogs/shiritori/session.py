@@ -26,6 +26,8 @@ from cogs.shiritori.surface import ChannelSurface
 
 log = logging.getLogger(__name__)
 
+DRAIN_S = 5.0  # at shutdown, how long rounds may take to reach a turn boundary
+
 FAILED_NOTICE = (
     "⚠️ 内部エラーでラウンドが止まりました。"
     "記録は保存済みで、ボットの再起動で再開します。"
@@ -70,11 +72,25 @@ class ChannelRounds:
         """The lobby or round in this channel, if any."""
         return self.channels.get(channel_id or 0)
 
-    async def close_all(self) -> None:
-        """Cancel every lobby and round (rounds stay ``running`` and resume later)."""
-        tasks = [e.task for e in self.channels.values() if e.task is not None]
-        for task in tasks:
-            task.cancel()
+    async def close_all(self, drain_s: float = DRAIN_S) -> None:
+        """End every lobby, and every round at its next turn boundary (within ``drain_s``).
+
+        Rounds in play are suspended: they stay ``running`` and resume at the next start.
+        A round its last turn decided is finished as decided (its probes too). Whatever
+        has not reached a boundary by ``drain_s`` is cancelled: its turn in flight is not
+        recorded and is asked again on resume; a decided result is kept even then.
+        """
+        entries = list(self.channels.values())
+        for entry in entries:
+            if isinstance(entry, Session):
+                entry.engine.suspend()
+            elif entry.task is not None:
+                entry.task.cancel()
+        tasks = [e.task for e in entries if e.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=drain_s)
+            for task in pending:
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for entry in self.channels.values():
             if isinstance(entry, Session):

@@ -117,7 +117,53 @@ async def test_killed_mid_round_then_restarted_loses_and_doubles_nothing(
     assert json.loads(out)["status"] == {"finished": 1}
 
 
-async def test_ctrl_c_marks_rounds_interrupted(
+async def until_stderr_says(proc: asyncio.subprocess.Process, text: str) -> bytes:
+    """Read the process's stderr until a line contains ``text``; returns what was read."""
+    assert proc.stderr is not None
+    seen = b""
+    while text.encode() not in seen:
+        line = await asyncio.wait_for(proc.stderr.readline(), 60)
+        assert line, f"stderr ended without {text!r}: {seen.decode()}"
+        seen += line
+    return seen
+
+
+async def test_ctrl_c_finishes_the_turn_in_flight_and_the_round_resumes_later(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    (tmp_path / "mikan.toml").write_text(roster(provider_server))
+    gate = asyncio.Event()
+    provider_server.script(
+        "/a/v1/chat/completions",
+        Reply(body=openai_ok("「りんご」")),
+        Reply(body=openai_ok("「らっぱ」"), gate=gate),
+    )
+    provider_server.script("/b/v1/chat/completions", Reply(body=openai_ok("「ごりら」")))
+    db = tmp_path / "mikan.sqlite3"
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet")
+    await asyncio.wait_for(provider_server.wait_in_flight(1), 60)  # a's second turn
+    proc.send_signal(signal.SIGINT)
+    await until_stderr_says(proc, "stopping")
+    gate.set()  # the turn in flight answers: it is judged and committed, then the round stops
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 130, err.decode()
+    assert "resume" in err.decode() and "Traceback" not in err.decode()
+    assert [r[0] for r in rows(db, "SELECT word FROM turns ORDER BY idx")] == [
+        "りんご",
+        "ごりら",
+        "らっぱ",
+    ]
+    assert rows(db, "SELECT status, winner_seat FROM rounds") == [("running", None)]
+
+    provider_server.script("/b/v1/chat/completions", Reply(body=openai_ok("「パン」")))
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--rounds", "0", "--quiet")
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    assert rows(db, "SELECT status, winner_seat FROM rounds") == [("finished", 0)]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_a_second_ctrl_c_cancels_the_turn_in_flight(
     tmp_path: Path, provider_server: ProviderServer
 ) -> None:
     (tmp_path / "mikan.toml").write_text(roster(provider_server))
@@ -129,9 +175,38 @@ async def test_ctrl_c_marks_rounds_interrupted(
     proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet")
     await asyncio.wait_for(provider_server.wait_in_flight(1), 60)
     proc.send_signal(signal.SIGINT)
+    await until_stderr_says(proc, "stopping")
+    proc.send_signal(signal.SIGINT)
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 130, err.decode()
-    assert "interrupted" in err.decode()
-    assert rows(db, "SELECT status, end_reason FROM rounds") == [("interrupted", "cancelled")]
+    # The turn in flight was never committed: the round stays running, to resume.
+    assert rows(db, "SELECT status, end_reason FROM rounds") == [("running", None)]
     assert [r[0] for r in rows(db, "SELECT word FROM turns ORDER BY idx")] == ["りんご", "ごりら"]
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_sigterm_finishes_a_decided_round_with_its_probe(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    # b plays ごはん (ends in ん): b is out and a has won. SIGTERM arrives while b is being
+    # asked the intent probe; the round is finished as decided, its probe recorded.
+    (tmp_path / "mikan.toml").write_text(roster(provider_server))
+    gate = asyncio.Event()
+    provider_server.script("/a/v1/chat/completions", Reply(body=openai_ok("「りんご」")))
+    provider_server.script(
+        "/b/v1/chat/completions",
+        Reply(body=openai_ok("「ごはん」")),
+        Reply(body=openai_ok("うっかりしていました。"), gate=gate),
+    )
+    db = tmp_path / "mikan.sqlite3"
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet")
+    await asyncio.wait_for(provider_server.wait_in_flight(1), 60)  # the probe
+    proc.send_signal(signal.SIGTERM)
+    await until_stderr_says(proc, "stopping")
+    gate.set()
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 130, err.decode()
+    assert rows(db, "SELECT status, winner_seat, end_reason FROM rounds") == [
+        ("finished", 0, "last_seat_standing")
+    ]
+    assert rows(db, "SELECT kind, label FROM probes") == [("intent", "accidental")]

@@ -70,3 +70,35 @@ async def test_an_abandoned_console_round_is_closed_at_next_start(tmp_path: Path
         "interrupted",
         "terminal session ended",
     )
+
+
+async def test_ctrl_c_on_your_turn_interrupts_the_round(tmp_path: Path) -> None:
+    import signal
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "console",
+        "--players",
+        "kinkan",
+        cwd=tmp_path,
+        env=env(tmp_path),
+        stdin=asyncio.subprocess.PIPE,  # kept open: you are thinking
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    seen = b""
+    while "あなたの番です".encode() not in seen:
+        line = await asyncio.wait_for(proc.stdout.readline(), 120)
+        assert line, "the console ended before your turn"
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 130, err.decode()
+    assert "interrupted" in (seen + out).decode()
+    assert "Traceback" not in err.decode()
+    db = tmp_path / "mikan.sqlite3"
+    assert rows(db, "SELECT status, end_reason FROM rounds") == [("interrupted", "cancelled")]
+    assert rows(db, "SELECT COUNT(*) FROM turns") == [(0,)]  # no timeout charged to you

@@ -419,3 +419,65 @@ async def test_sudden_death_between_two_has_a_winner(db: Database) -> None:
     ]
     assert all(t["outcome"] == "accepted" for t in turns[:-1])
     assert (await db.round(engine.round_id))["winner_seat"] == 0
+
+
+async def test_cancelled_while_a_person_thinks_is_interrupted_not_a_timeout(db: Database) -> None:
+    # Ctrl-C in `mikan console` during the person's turn: the round is interrupted; the
+    # person is not charged a timeout and nothing is recorded for the turn.
+    adapters = {"x": make_adapter(offline("x", 1, 0.0), None)}
+    runs: list[asyncio.Task] = []
+
+    def cut(event: Event) -> None:
+        if isinstance(event, PersonTurn):
+            asyncio.get_running_loop().call_soon(runs[0].cancel)
+
+    spec = RoundSpec(seats=(*seats("x"), SeatSpec("person", "P", user_id="u")))
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db, cut), REF)
+    runs.append(asyncio.create_task(engine.run()))
+    with pytest.raises(asyncio.CancelledError):
+        await runs[0]
+    assert (await db.round(engine.round_id))["status"] == "interrupted"
+    assert [t["outcome"] for t in await db.turns(engine.round_id)] == ["accepted"]
+
+
+async def test_a_suspended_round_stays_running_and_resumes_where_it_was(db: Database) -> None:
+    configs = [offline("x", 1, 0.0), offline("y", 2, 0.0)]
+    adapters = {c.key: make_adapter(c, None) for c in configs}
+    box: list[RoundEngine] = []
+
+    def react(event: Event) -> None:
+        if isinstance(event, TurnJudged) and event.idx == 0:
+            box[0].suspend()  # committed: the pause after it is cut short, no next turn
+
+    spec = RoundSpec(seats=seats("x", "y"), pacing_s=3600)  # a pause suspend cuts short
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db, react), REF)
+    box.append(engine)
+    summary = await engine.run()
+    assert summary.status == "running" and summary.reason == "suspended"
+    row = await db.round(engine.round_id)
+    assert row["status"] == "running" and row["winner_seat"] is None
+    assert len(await db.turns(engine.round_id)) == 1
+
+    resumed = await RoundEngine.resume(db, engine.round_id, adapters, Recorder(db), REF)
+    assert resumed.state.next_idx == 1
+
+
+async def test_a_round_decided_before_it_is_cancelled_keeps_its_result(db: Database) -> None:
+    # y plays a ん-word (sudden death: x wins); the cancel arrives while the intent probe
+    # is being asked. The result stands; only rounds still in play are interrupted.
+    configs = [offline("x", 1, 0.0), offline("y", 2, 1.0)]
+    adapters = {c.key: make_adapter(c, None) for c in configs}
+    runs: list[asyncio.Task] = []
+
+    def cut(event: Event) -> None:
+        if isinstance(event, SeatOut):  # after the deciding turn's commit, before probes end
+            runs[0].cancel()
+
+    spec = RoundSpec(seats=seats("x", "y"), mode="sudden_death", start_word="うみ")
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db, cut), REF)
+    runs.append(asyncio.create_task(engine.run()))
+    with pytest.raises(asyncio.CancelledError):
+        await runs[0]
+    row = await db.round(engine.round_id)
+    assert row["status"] == "finished" and row["winner_seat"] == 0
+    assert row["end_reason"] == "sudden_death"
