@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,6 +71,54 @@ class CliError(Exception):
     """A clear message for the user; exit code 2."""
 
 
+def _whole(text: str, least: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    return _whole(text, 1)
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    return _whole(text, 0)
+
+
+def _finite(text: str, *, positive: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        want = "more than 0" if positive else "0 or more"
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, {want}: {text}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """An argparse type: finite seconds, 0 or more (no nan, no inf)."""
+    return _finite(text, positive=False)
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: finite seconds, more than 0."""
+    return _finite(text, positive=True)
+
+
+def fresh_seed(given: int | None) -> int:
+    """``--seed`` if given, else fresh randomness for this run (recorded in each round)."""
+    import secrets
+
+    return given if given is not None else secrets.randbits(32)
+
+
 def _load_roster(path: str | None):  # type: ignore[no-untyped-def]
     from bot.players.roster import Roster, RosterError
 
@@ -121,7 +170,13 @@ async def _arena_main(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from bot.players.pool import Players
-    from bot.surfaces.arena import ArenaOptions, CountingSurface, run_arena, summarise
+    from bot.surfaces.arena import (
+        ArenaOptions,
+        CountingSurface,
+        failing_players,
+        run_arena,
+        summarise,
+    )
     from bot.surfaces.lifecycle import install_stop_handlers
     from storage.db import Database
 
@@ -130,7 +185,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
         players=_pick_players(roster, args.players, 2),
         rounds=args.rounds,
         concurrency=args.concurrency,
-        seed=args.seed,
+        seed=fresh_seed(args.seed),
         rules=_rules(args.rules),
         mode=args.mode,
         start_word=args.start,
@@ -139,7 +194,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
         probes=_probes(args),
     )
     err = Console(stderr=True)
-    db = await Database.open(args.db)
+    db = await Database.open(args.db, init=args.init)
     players = Players(opts.players)
     started: list[int] = []
     progress = Progress(
@@ -164,8 +219,8 @@ async def _arena_main(args: argparse.Namespace) -> int:
         progress.update(task, total=max(args.rounds, len(started)))
 
     surface = CountingSurface(on_turn, lambda: progress.advance(task))
-    stop = asyncio.Event()
-    remove = install_stop_handlers(stop)
+    stop, second = asyncio.Event(), asyncio.Event()
+    remove = install_stop_handlers(stop, again=second)
     interrupted = False
     try:
         with progress:
@@ -187,10 +242,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
                 # is still running at the deadline is cancelled, its turn in flight lost
                 # whole and asked again on resume.
                 err.print("stopping: finishing the turns in flight (Ctrl-C again to cancel)")
-                remove()  # a second signal cancels at once
-                second = asyncio.Event()
-                remove = install_stop_handlers(second)
-                again = asyncio.create_task(second.wait())
+                again = asyncio.create_task(second.wait())  # a second signal cancels now
                 await asyncio.wait(
                     {runner, again}, timeout=ARENA_SHUTDOWN_S, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -202,11 +254,22 @@ async def _arena_main(args: argparse.Namespace) -> int:
             if runner.done() and not runner.cancelled() and runner.exception():
                 raise runner.exception()  # type: ignore[misc]
         summary = await summarise(db, started)
+        failing = await failing_players(db, started)
     finally:
         remove()
         await players.aclose()
         await db.close()
     _print_summary(summary, args.json)
+    for f in failing:
+        key_hint = f"its key ({f['api_key_env']}), " if f["api_key_env"] else ""
+        err.print(
+            f"mikan arena: every call to player {f['player']!r} failed ({f['calls']} calls); "
+            f"the provider said: {f['error']} — check {key_hint}base_url and model in the roster",
+            markup=False,
+            highlight=False,
+        )
+    if failing and all(f["all_failed_everywhere"] for f in failing):
+        return 1  # no call succeeded at all: not a run to count
     if interrupted:
         left = summary["status"].get("running", 0)
         err.print(
@@ -262,7 +325,7 @@ async def _console_main(args: argparse.Namespace) -> int:
     roster = _load_roster(args.config)
     configs = _pick_players(roster, args.players, 1)
     console = Console(highlight=False)
-    db = await Database.open(args.db)
+    db = await Database.open(args.db, init=args.init)
     players = Players(configs)
     try:
         # A console round's terminal is gone once its process ended.
@@ -282,7 +345,7 @@ async def _console_main(args: argparse.Namespace) -> int:
             prompt_lang=args.prompt_lang,
             probes=_probes(args),
             surface="console",
-            salt=str(args.seed),
+            salt=str(fresh_seed(args.seed)),
         )
         referee = Referee()
         import asyncio
@@ -484,7 +547,7 @@ def _bot_run(args: argparse.Namespace) -> int:
         return 2
     from bot.surfaces.watchdog import debug_enabled
 
-    config = client.BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing)
+    config = client.BotConfig(db=args.db, roster=args.config, pacing_s=args.pacing, init=args.init)
     return client.run_main(token, config, args.log_level, debug=debug_enabled(args.debug))
 
 
@@ -522,13 +585,23 @@ def _run_async(main, args: argparse.Namespace) -> int:  # type: ignore[no-untype
 def _add_round_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
     p.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    p.add_argument(
+        "--init",
+        action="store_true",
+        help="make an empty file (or an empty SQLite database) at --db the Mikan database",
+    )
     p.add_argument("--players", help="roster keys, comma-separated, in seat order")
     p.add_argument("--rules", help='rule options as JSON, e.g. \'{"dakuten": "lenient"}\'')
     p.add_argument("--mode", choices=["elimination", "sudden_death"], default="elimination")
     p.add_argument("--start", default="しりとり", help="start word (default しりとり)")
-    p.add_argument("--max-turns", type=int, default=200)
+    p.add_argument("--max-turns", type=positive_int, default=200)
     p.add_argument("--prompt-lang", choices=["ja", "en"], default="ja")
-    p.add_argument("--seed", type=int, default=0, help="seeds the offline players' choices")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="seeds the offline players' choices (default: fresh each run; every round "
+        "records its seed in its salt, so any round can be replayed)",
+    )
     p.add_argument(
         "--pushback",
         action="store_true",
@@ -544,8 +617,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mikan {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an error; `run` also logs where the event loop is "
+        "whenever it stalls for over a second (or set MIKAN_DEBUG=1)",
+    )
 
-    judge = sub.add_parser(
+    def command(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    judge = command(
         "judge",
         help="judge words read as JSON Lines on stdin",
         description=(
@@ -559,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     judge.set_defaults(func=_judge)
 
-    players = sub.add_parser(
+    players = command(
         "players",
         help="list the roster's players and whether each one's key is set (never the key)",
     )
@@ -567,21 +650,23 @@ def build_parser() -> argparse.ArgumentParser:
     players.add_argument("--json", action="store_true", help="print JSON")
     players.set_defaults(func=_players)
 
-    arena = sub.add_parser("arena", help="play rounds headless between model players")
+    arena = command("arena", help="play rounds headless between model players")
     _add_round_options(arena)
-    arena.add_argument("--rounds", type=int, default=1)
-    arena.add_argument("--concurrency", type=int, default=1, help="rounds at a time")
+    arena.add_argument(
+        "--rounds", type=count, default=1, help="new rounds to play (0: only resume)"
+    )
+    arena.add_argument("--concurrency", type=positive_int, default=1, help="rounds at a time")
     arena.add_argument("--json", action="store_true", help="print the summary as JSON")
     arena.add_argument("--quiet", action="store_true", help="no progress bar")
     arena.set_defaults(func=lambda a: _run_async(_arena_main, a))
 
-    console = sub.add_parser("console", help="play against model players in the terminal")
+    console = command("console", help="play against model players in the terminal")
     _add_round_options(console)
     console.add_argument("--name", default="あなた", help="your name in the round")
-    console.add_argument("--timeout", type=float, default=60.0, help="seconds per turn")
+    console.add_argument("--timeout", type=positive_seconds, default=60.0, help="seconds per turn")
     console.set_defaults(func=lambda a: _run_async(_console_main, a))
 
-    stats = sub.add_parser("stats", help="research statistics per player, with 95%% intervals")
+    stats = command("stats", help="research statistics per player, with 95%% intervals")
     stats.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
     stats.add_argument("--channel", help="only rounds of this channel id")
     stats.add_argument("--player", help="only this roster key")
@@ -590,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--chart", metavar="PATH.png", help="also draw the chart to this file")
     stats.set_defaults(func=_stats)
 
-    exp = sub.add_parser("export", help="export records as CSV tables or JSONL transcripts")
+    exp = command("export", help="export records as CSV tables or JSONL transcripts")
     exp.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
     which = exp.add_mutually_exclusive_group()
     which.add_argument("--channel", help="only rounds of this channel id")
@@ -600,7 +685,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", required=True, help="directory to write into")
     exp.set_defaults(func=_export)
 
-    run = sub.add_parser(
+    run = command(
         "run",
         help="run the Discord bot (token from $DISCORD_TOKEN or .env)",
         description="Connects to Discord and hosts rounds in channels; unfinished rounds "
@@ -609,24 +694,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
     run.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
     run.add_argument(
+        "--init",
+        action="store_true",
+        help="make an empty file (or an empty SQLite database) at --db the Mikan database",
+    )
+    run.add_argument(
         "--pacing",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="seconds between model turns in every channel (overrides /shiritori rules)",
     )
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    run.add_argument(
-        "--debug",
-        action="store_true",
-        help="log where the event loop is whenever it stalls for over a second (or MIKAN_DEBUG=1)",
-    )
     run.set_defaults(func=_bot_run)
 
-    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync = command("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="only in this guild (appears at once)")
     sync.set_defaults(func=_sync)
 
-    cmds = sub.add_parser("commands", help="print the slash-command tree without connecting")
+    cmds = command("commands", help="print the slash-command tree without connecting")
     fmt = cmds.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="as Discord receives it (default)")
     fmt.add_argument("--markdown", action="store_true", help="the README's table")
@@ -649,4 +734,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args))
+    from bot.surfaces.watchdog import debug_enabled
+
+    debug = debug_enabled(getattr(args, "debug", False))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except CliError as exc:
+        print(f"mikan {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # One error boundary per command: an operational failure is one line and a
+        # non-zero exit; the traceback only with --debug.
+        if debug:
+            raise
+        print(f"mikan {args.command}: {_one_line(exc)}", file=sys.stderr)
+        if _exit_code(exc) == 1:
+            print("  (run again with --debug for the details)", file=sys.stderr)
+        return _exit_code(exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if len(text) > 300:
+        text = text[:299] + "…"
+    from storage.errors import DatabaseFileError
+
+    if isinstance(exc, DatabaseFileError):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+def _exit_code(exc: BaseException) -> int:
+    from storage.errors import DatabaseFileError
+
+    return 2 if isinstance(exc, DatabaseFileError) else 1

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -75,6 +76,7 @@ class BotConfig:
     roster: str | None = None
     pacing_s: float | None = None  # overrides every channel's pacing (benchmarks, tests)
     sync_only: bool = False  # ``mikan sync``: commands only, no database or players
+    init: bool = False  # ``--init``: an empty file at ``db`` may become the database
 
 
 class MikanTree(app_commands.CommandTree):
@@ -135,7 +137,7 @@ class MikanBot(commands.Bot):
         if not self.config.sync_only:
             async with contextlib.AsyncExitStack() as stack:
                 self.roster = Roster.load(self.config.roster)
-                self.db = await Database.open(self.config.db)
+                self.db = await Database.open(self.config.db, init=self.config.init)
                 stack.push_async_callback(self.db.close)
                 self.players = Players(list(self.roster.players.values()))
                 stack.push_async_callback(self.players.aclose)
@@ -285,6 +287,14 @@ def run_main(token: str, config: BotConfig, log_level: str = "INFO", *, debug: b
             file=sys.stderr,
         )
         return 2
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        where = discord.http.Route.BASE
+        print(
+            f"mikan run: cannot reach Discord at {where} ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}); check the network and try again.",
+            file=sys.stderr,
+        )
+        return 1
     except discord.PrivilegedIntentsRequired:
         print(
             "mikan run: enable the MESSAGE CONTENT intent on the bot's page in the "

@@ -21,8 +21,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storage import migrations, rollups
-from storage.migrations import SchemaTooNewError
+from storage import files, migrations, rollups
+from storage.errors import (
+    DatabaseFileError,
+    ForeignDatabaseError,
+    MissingDatabaseError,
+    SchemaTooNewError,
+)
+
+__all__ = [
+    "DEFAULT_DB",
+    "Database",
+    "DatabaseFileError",
+    "ForeignDatabaseError",
+    "MissingDatabaseError",
+    "SchemaTooNewError",
+    "default_path",
+    "dumps",
+    "now_iso",
+]
 
 DEFAULT_DB = "mikan.sqlite3"
 
@@ -54,12 +71,19 @@ def _insert_sql(table: str, row: Mapping[str, Any]) -> tuple[str, tuple[Any, ...
 Op = Callable[[sqlite3.Connection], Any]
 
 
-def _connect(target: Path) -> sqlite3.Connection:
-    """Open and configure the connection (on the database thread, where it stays)."""
-    if str(target) != ":memory:":
+def _connect(target: Path, *, init: bool) -> sqlite3.Connection:
+    """Check, open and configure the connection (on the database thread, where it stays).
+
+    The file is checked first (``storage.files.require``) and refused unchanged when it
+    is not a Mikan database (an empty one only with ``init``) or is newer than this code.
+    """
+    if str(target) == ":memory:":
+        raw = sqlite3.connect(":memory:", isolation_level=None)
+    else:
+        files.require(target, create=True, init=init, latest=migrations.LATEST)
         target.parent.mkdir(parents=True, exist_ok=True)
-    # isolation_level None: transactions are ours (BEGIN/COMMIT in _run_batch).
-    raw = sqlite3.connect(str(target), isolation_level=None)
+        # isolation_level None: transactions are ours (BEGIN/COMMIT in _run_batch).
+        raw = files.connect(target, create=True)
     raw.row_factory = sqlite3.Row
     try:
         raw.execute("PRAGMA journal_mode=WAL")
@@ -140,18 +164,26 @@ class Database:
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, path: str | os.PathLike[str] | None = None) -> Database:
-        """Open (creating it if need be) and migrate the database at ``path``.
+    async def open(
+        cls, path: str | os.PathLike[str] | None = None, *, init: bool = False
+    ) -> Database:
+        """Open and migrate the Mikan database at ``path``, creating it where no file is.
 
-        ``path`` as in ``default_path``; ``:memory:`` gives a private in-memory one.
-        Raises ``SchemaTooNewError`` for a database newer than this code.
+        ``path`` as in ``default_path``; ``:memory:`` gives a private in-memory one. The
+        file is checked before anything is written, and refused unchanged (byte for
+        byte, no ``-wal``/``-shm``/``-journal`` left) with ``ForeignDatabaseError`` when
+        it is not a Mikan database: an empty file or an SQLite database with no tables
+        becomes one only with ``init=True`` (``--init``); a file that is not SQLite, or
+        another program's database, never does. Raises ``SchemaTooNewError`` for a
+        database newer than this code. Any character a filesystem allows may be in
+        ``path``.
         """
         target = default_path(path)
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mikan-db")
         opened: list[sqlite3.Connection] = []
 
         def connect() -> sqlite3.Connection:
-            raw = _connect(target)
+            raw = _connect(target, init=init)
             opened.append(raw)
             return raw
 
@@ -185,10 +217,7 @@ class Database:
 
     async def _migrate(self) -> None:
         # On the database thread: a migration (with any backfill) is one transaction.
-        try:
-            await self._call(migrations.apply, self._raw)
-        except SchemaTooNewError as exc:
-            raise SchemaTooNewError(f"{self.path} has {exc}") from None
+        await self._call(migrations.apply, self._raw)
 
     async def schema_version(self) -> int:
         """Return the schema version the database is at (0 when it has none)."""

@@ -6,7 +6,9 @@ created from the rows already there) written out in it too. It imports no live c
 (nothing of ``storage.rollups`` or any other module that keeps changing), so editing
 the live code can never rewrite what a migration did to the databases it already ran
 on. ``apply`` runs each pending migration and its version row as one transaction, and
-refuses a database newer than this code.
+refuses a database newer than this code. Besides the standard library this module
+imports only ``storage.errors`` and ``storage.files`` (themselves standard library
+only), for ``upgrade_file``'s check of the file; no migration uses them.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+# The file check and its errors, for ``apply`` and ``upgrade_file``; never used by a
+# migration. Both modules import only the standard library (tests/storage/
+# test_migrations.py checks it). SchemaTooNewError stays importable from here.
+from storage import files
+from storage.errors import SchemaTooNewError
+
 # A migration: run inside the transaction ``apply`` opened, on a connection in
 # autocommit mode (isolation_level None); it must not commit.
 Migration = Callable[[sqlite3.Connection], None]
 
 MIGRATIONS: list[tuple[int, Migration]] = []
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database has a schema version newer than this code knows (it is refused)."""
 
 
 def migration(version: int) -> Callable[[Migration], Migration]:
@@ -571,7 +575,8 @@ def apply(raw: sqlite3.Connection) -> int:
     )
     current = int(raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
     if current > LATEST:
-        raise SchemaTooNewError(f"schema version {current}; this Mikan knows up to {LATEST}")
+        file = raw.execute("PRAGMA database_list").fetchone()[2] or ":memory:"
+        raise SchemaTooNewError(file, current, LATEST)
     for version, step in MIGRATIONS:
         if version <= current:
             continue
@@ -593,12 +598,19 @@ def apply(raw: sqlite3.Connection) -> int:
 
 
 def upgrade_file(path: str | Path) -> int:
-    """Migrate the database file at ``path`` to LATEST; return the version it had.
+    """Migrate the Mikan database file at ``path`` to LATEST; return the version it had.
 
-    A no-op for a database already there; for commands that then read it through a
-    read-only connection.
+    For commands that then read it through a read-only connection. The file is checked
+    first (``storage.files.require``, as for a reader) and refused unchanged, with
+    ``MissingDatabaseError`` when there is none (nothing is created),
+    ``ForeignDatabaseError`` when it is not a Mikan database and ``SchemaTooNewError``
+    when it is newer than this code. A database already at LATEST is not even opened
+    for writing (so a read-only copy works).
     """
-    raw = sqlite3.connect(path, isolation_level=None)
+    found = files.require(path, create=False, init=False, latest=LATEST)
+    if found.version == LATEST:
+        return LATEST
+    raw = files.connect(path, create=False)
     try:
         raw.execute("PRAGMA busy_timeout = 5000")
         return apply(raw)

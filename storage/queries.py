@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storage import files
+from storage.migrations import LATEST
+
 TABLES = ("rounds", "seats", "turns", "probes", "calls")
 GROUP = ("player_key", "model", "channel_id", "prompt_lang")
 _G = ", ".join(GROUP)
@@ -22,12 +25,23 @@ _SG = ", ".join("sg." + g for g in GROUP)
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection (it never blocks writers in WAL mode)."""
-    if not Path(path).exists():
-        raise FileNotFoundError(f"no database at {path}")
-    con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    con.row_factory = sqlite3.Row
-    con.execute("PRAGMA temp_store = MEMORY")
+    """A read-only connection to the Mikan database at ``path`` (it never blocks writers).
+
+    The file is checked first, as ``storage.files.require`` does for a reader, and left
+    as it was: ``MissingDatabaseError`` when there is none (nothing is created),
+    ``ForeignDatabaseError`` for a file that is not a Mikan database,
+    ``SchemaTooNewError`` for one newer than this code. Any path works (the connection's
+    URI is built by ``storage.files.uri``); closing it leaves no ``-wal``/``-shm`` file
+    that was not there before.
+    """
+    files.require(path, create=False, init=False, latest=LATEST)
+    con = files.connect_readonly(path)
+    try:
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA temp_store = MEMORY")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

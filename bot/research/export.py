@@ -3,15 +3,24 @@
 Synchronous on purpose: the CLI calls it directly, the bot through ``asyncio.to_thread``.
 Column names are the database's (docs/EXPORTS.md). Keys are never in the database, so
 they cannot be in an export.
+
+Atomic: every file is written under a temporary name in the output directory (hidden,
+``.NAME.<random>.tmp``) and moved to its own name with ``os.replace`` only once all of
+them are complete, ``manifest.json`` last; a failed export removes its temporary files.
+A file under an export's own name is therefore always whole, and a ``manifest.json``
+describes the files beside it (an export killed outright leaves only temporary files).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import re
+import secrets
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,12 +88,60 @@ def line_maker(names: list[str]) -> Callable[[tuple], bytes]:
     return line
 
 
-def _csv(con: Any, out: Path) -> dict[str, int]:
+class _Staged:
+    """Files written under temporary names in one directory, moved into place together.
+
+    ``open`` creates a file's temporary (never an existing file's name); ``commit``
+    moves every one to its own name, in the order opened (the manifest last), after
+    removing an older ``manifest.json`` so that none describes a mix of two exports;
+    ``discard`` removes those not moved.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.temps: dict[str, Path] = {}
+
+    def open(self, name: str, mode: str = "wb", **kwargs: Any) -> Any:
+        """Open a new temporary file that ``commit`` will make ``out / name``."""
+        if name in self.temps:
+            raise ValueError(f"{name} is already staged")
+        temp = self.out / f".{name}.{secrets.token_hex(6)}.tmp"
+        f = temp.open(mode.replace("w", "x"), **kwargs)  # "x": never someone else's file
+        self.temps[name] = temp
+        return f
+
+    def commit(self) -> None:
+        """Move every staged file to its own name, the manifest last."""
+        (self.out / MANIFEST).unlink(missing_ok=True)
+        for name in sorted(self.temps, key=lambda n: n == MANIFEST):
+            os.replace(self.temps[name], self.out / name)
+            del self.temps[name]
+
+    def discard(self) -> None:
+        """Remove the temporary files not moved into place."""
+        for temp in self.temps.values():
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        self.temps.clear()
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[_Staged]:
+    """A ``_Staged`` for ``out``, committed when the block ends, discarded if it raises."""
+    staged = _Staged(out)
+    try:
+        yield staged
+        staged.commit()
+    finally:
+        staged.discard()
+
+
+def _csv(con: Any, staged: _Staged) -> dict[str, int]:
     counts = {}
     for table in q.TABLES:
         names = q.columns(con, table)
         line = line_maker(names)
-        with (out / f"{table}.csv").open("wb") as f:
+        with staged.open(f"{table}.csv") as f:
             f.write(",".join(names).encode() + b"\r\n")
             rows = q.stream_csv_rows(con, table, as_bytes=LONG_COLUMNS)
             n = 0
@@ -95,7 +152,7 @@ def _csv(con: Any, out: Path) -> dict[str, int]:
     return counts
 
 
-def _jsonl(con: Any, out: Path) -> dict[str, int]:
+def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
     """Per round: the round, its seats, then each turn followed by its model call and its
     probes (each followed by its own calls). Every line carries ``format_version`` and
     ``schema_version``. SQLite writes each object (json_object); Python only puts them in
@@ -108,7 +165,7 @@ def _jsonl(con: Any, out: Path) -> dict[str, int]:
     cur = con.cursor()
     cur.row_factory = None
     counts: Counter[str] = Counter()
-    with (out / "events.jsonl").open("w", encoding="utf-8", newline="\n") as f:
+    with staged.open("events.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for round_id in q.round_ids(con):
             rows = {t: cur.execute(sql[t], (round_id,)).fetchall() for t in q.TABLES}
             calls_by_turn: dict[int | None, list[str]] = defaultdict(list)
@@ -146,23 +203,33 @@ def _jsonl(con: Any, out: Path) -> dict[str, int]:
 def export(
     db_path: str | Path, out_dir: str | Path, fmt: Format, scope: q.Scope | None = None
 ) -> dict[str, int]:
-    """Write the rounds in ``scope`` to ``out_dir``; returns rows written per table."""
+    """Write the rounds in ``scope`` to ``out_dir``; returns rows written per table.
+
+    The database is checked and opened as ``storage.queries.connect_readonly`` does
+    (``DatabaseFileError`` for a file that is not a Mikan database; nothing is written
+    then). The files appear under their names all at once, ``manifest.json`` last, and
+    only when every one is complete; on an error none of them is written and no
+    temporary file is left (module docstring).
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     con = q.connect_readonly(db_path)
     try:
+        out.mkdir(parents=True, exist_ok=True)
         # One read transaction: every file describes the same moment, even while
         # rounds are being written.
         con.execute("BEGIN")
         q.select_rounds(con, scope or q.Scope())
-        counts = _csv(con, out) if fmt == "csv" else _jsonl(con, out)
-        _write_manifest(out, fmt, q.schema_version(con), counts)
+        with _staged(out) as staged:
+            counts = _csv(con, staged) if fmt == "csv" else _jsonl(con, staged)
+            _write_manifest(staged, fmt, q.schema_version(con), counts)
         return counts
     finally:
         con.close()
 
 
-def _write_manifest(out: Path, fmt: Format, schema_version: int, counts: dict[str, int]) -> None:
+def _write_manifest(
+    staged: _Staged, fmt: Format, schema_version: int, counts: dict[str, int]
+) -> None:
     """``manifest.json``: what the files are (format and schema versions, rows per table)."""
     files = ["events.jsonl"] if fmt == "jsonl" else [f"{t}.csv" for t in q.TABLES]
     manifest = {
@@ -174,4 +241,5 @@ def _write_manifest(out: Path, fmt: Format, schema_version: int, counts: dict[st
         "rows": counts,
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-    (out / MANIFEST).write_text(text, encoding="utf-8")
+    with staged.open(MANIFEST, "w", encoding="utf-8") as f:
+        f.write(text)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import queries as q
+from storage.errors import shown
 from storage.migrations import LATEST
 
 Z95 = 1.959963984540054
@@ -66,14 +67,19 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]:
-    """The statistics of the rounds in ``scope``, summed from the rollups (read-only)."""
+    """The statistics of the rounds in ``scope``, summed from the rollups (read-only).
+
+    The database is checked and opened as ``storage.queries.connect_readonly`` does
+    (``DatabaseFileError`` for a missing file or one that is not a Mikan database), and
+    left as it was.
+    """
     scope = scope or q.Scope()
     con = q.connect_readonly(db_path)
     try:
         version = q.schema_version(con)
         if version < LATEST:
             raise OutdatedSchemaError(
-                f"{db_path} has schema version {version}; statistics need {LATEST} "
+                f"{shown(db_path)} has schema version {version}; statistics need {LATEST} "
                 "(any mikan command that opens the database upgrades it)"
             )
         q.load_scope(con, scope)

@@ -205,3 +205,39 @@ async def summarise(db: Database, round_ids: list[int]) -> dict[str, Any]:
         "violations": dict(by_code),
         "players": {k: {**v, "violations": dict(v["violations"])} for k, v in players.items()},
     }
+
+
+async def failing_players(db: Database, round_ids: list[int]) -> list[dict[str, Any]]:
+    """Players none of whose calls in these rounds succeeded, with the last error.
+
+    Each entry: ``player``, ``calls``, ``error`` (the provider's last answer, one line),
+    ``api_key_env`` (from the seat's roster entry) and ``all_failed_everywhere`` (True
+    when no player's call succeeded in these rounds: the run measured nothing).
+    """
+    ids = json.dumps(round_ids)
+    rows = await db.query(
+        "SELECT c.player_key AS player, COUNT(*) AS calls, SUM(c.ok) AS ok, "
+        "(SELECT c2.error FROM calls c2 WHERE c2.player_key = c.player_key AND c2.ok = 0 "
+        " AND c2.round_id IN (SELECT value FROM json_each(?1)) ORDER BY c2.id DESC LIMIT 1) "
+        "AS error, MAX(c.seat_id) AS seat_id "
+        "FROM calls c WHERE c.round_id IN (SELECT value FROM json_each(?1)) "
+        "GROUP BY c.player_key ORDER BY c.player_key",
+        (ids,),
+    )
+    nothing_worked = bool(rows) and all(not r["ok"] for r in rows)
+    out = []
+    for r in rows:
+        if r["ok"]:
+            continue
+        seat = await db.query("SELECT params_json FROM seats WHERE id = ?", (r["seat_id"],))
+        params = json.loads(seat[0]["params_json"]) if seat else {}
+        out.append(
+            {
+                "player": r["player"],
+                "calls": r["calls"],
+                "error": " ".join(str(r["error"] or "no answer").split())[:300],
+                "api_key_env": params.get("api_key_env"),
+                "all_failed_everywhere": nothing_worked,
+            }
+        )
+    return out

@@ -13,20 +13,32 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 
-def install_stop_handlers(stop: asyncio.Event) -> Callable[[], None]:
+def install_stop_handlers(
+    stop: asyncio.Event, *, again: asyncio.Event | None = None
+) -> Callable[[], None]:
     """Ctrl-C / SIGTERM set ``stop`` (instead of killing tasks mid-commit).
 
     Call from the running loop's thread. A signal whose handler cannot be installed
     there (no Unix signals, or not the main thread) keeps its default behaviour.
+    With ``again``, a signal that arrives once ``stop`` is set sets ``again``: the
+    handlers stay installed throughout, so there is no moment in which a second
+    Ctrl-C meets Python's default handler (a traceback instead of a clean stop).
 
     Returns:
         A function that removes the handlers this installed.
     """
     loop = asyncio.get_running_loop()
     installed = []
+
+    def on_signal() -> None:
+        if again is not None and stop.is_set():
+            again.set()
+        else:
+            stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal)
             installed.append(sig)
 
     def remove() -> None:

@@ -10,6 +10,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.providers import ProviderServer, Reply, openai_ok
 
 
@@ -69,6 +71,59 @@ async def test_bad_options_are_clear(tmp_path: Path) -> None:
     proc = await mikan(tmp_path, "arena", "--players", "mikan,nobody")
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and "unknown player 'nobody'" in err.decode()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--rounds", "-1", "at least 0"),
+        ("--concurrency", "0", "at least 1"),
+        ("--max-turns", "0", "at least 1"),
+        ("--max-turns", "2.5", "not a whole number"),
+    ],
+)
+async def test_out_of_range_numbers_are_usage_errors(
+    tmp_path: Path, option: str, value: str, says: str
+) -> None:
+    proc = await mikan(tmp_path, "arena", option, value)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2 and says in err.decode() and option in err.decode()
+    assert not (tmp_path / "mikan.sqlite3").exists()  # refused before anything ran
+
+
+async def test_runs_without_a_seed_draw_fresh_games_and_record_them(tmp_path: Path) -> None:
+    for _ in range(2):
+        proc = await mikan(tmp_path, "arena", "--rounds", "2", "--quiet")
+        _, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode()
+    db = tmp_path / "mikan.sqlite3"
+    salts = [r[0] for r in rows(db, "SELECT salt FROM rounds ORDER BY id")]
+    seeds = {salt.split(":")[0] for salt in salts}
+    assert len(seeds) == 2  # one fresh seed per run, recorded in each of its rounds
+    # --seed still replays: the same seed twice gives the same games.
+    games = []
+    for n in range(2):
+        sub = tmp_path / f"seeded{n}"
+        sub.mkdir()
+        proc = await mikan(sub, "arena", "--rounds", "1", "--quiet", "--seed", "7")
+        await asyncio.wait_for(proc.communicate(), 120)
+        games.append(rows(sub / "mikan.sqlite3", "SELECT word FROM turns ORDER BY idx"))
+    assert games[0] == games[1]
+
+
+async def test_a_player_whose_every_call_fails_is_named_and_the_run_fails(
+    tmp_path: Path, provider_server: ProviderServer
+) -> None:
+    (tmp_path / "mikan.toml").write_text(roster(provider_server))
+    bad = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
+    for name in ("a", "b"):
+        provider_server.script(f"/{name}/v1/chat/completions", *[Reply(status=401, body=bad)] * 10)
+    proc = await mikan(tmp_path, "arena", "--players", "a,b", "--quiet")
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert "every call to player 'a' failed" in text and "Incorrect API key" in text
+    assert "Traceback" not in text
 
 
 async def test_killed_mid_round_then_restarted_loses_and_doubles_nothing(
@@ -210,3 +265,57 @@ async def test_sigterm_finishes_a_decided_round_with_its_probe(
         ("finished", 0, "last_seat_standing")
     ]
     assert rows(db, "SELECT kind, label FROM probes") == [("intent", "accidental")]
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _foreign(kind: str, path: Path) -> None:
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "garbage":
+        path.write_bytes(bytes(range(256)) * 40)
+    else:  # another program's SQLite database
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        con.execute("INSERT INTO invoices VALUES (1, 9.5)")
+        con.commit()
+        con.close()
+
+
+@pytest.mark.parametrize("kind", ["empty", "garbage", "other_program"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("arena", "--rounds", "1", "--quiet"),
+        ("stats",),
+        ("export", "--all", "--format", "csv", "--out", "out"),
+    ],
+    ids=["arena", "stats", "export"],
+)
+async def test_a_foreign_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, kind: str, command: tuple[str, ...]
+) -> None:
+    import hashlib
+
+    db = tmp_path / "theirs.db"
+    _foreign(kind, db)
+    before = (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns)
+    proc = await mikan(tmp_path, command[0], "--db", str(db), *command[1:])
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    text = err.decode()
+    assert proc.returncode == 2, text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(db) in lines[0] and "Traceback" not in text
+    assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == before
+    assert _names(tmp_path) == ["theirs.db"]  # no -wal, -shm, journal or export left
+
+
+async def test_init_makes_an_empty_file_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    db.write_bytes(b"")
+    proc = await mikan(tmp_path, "arena", "--db", str(db), "--rounds", "1", "--quiet", "--init")
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    assert rows(db, "SELECT status FROM rounds") == [("finished",)]

@@ -227,3 +227,31 @@ async def test_a_signal_stops_the_bot_whatever_it_inherited(
     assert "Traceback" not in log, log
     # The bot sent a close frame: the session ended cleanly, not by the socket dropping.
     assert len(standin.closes) == 1 and standin.closes[0] not in (None, 1006)
+
+
+async def test_no_network_is_one_clear_line(tmp_path: Path) -> None:
+    # A port nothing listens on stands for a network that is down: no traceback, exit 1.
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIKAN_", "DISCORD_"))}
+    env.update(DISCORD_TOKEN=TOKEN, MIKAN_DISCORD_API=f"http://127.0.0.1:{port}/api/v10")
+    if "MIKAN_CACHE_DIR" in os.environ:
+        env["MIKAN_CACHE_DIR"] = os.environ["MIKAN_CACHE_DIR"]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
+    text = err.decode()
+    assert proc.returncode == 1, text
+    assert "cannot reach Discord" in text and "Traceback" not in text
+    assert TOKEN not in text

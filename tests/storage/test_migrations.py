@@ -35,21 +35,56 @@ STATS_TABLES = (
 )
 
 
-def test_migrations_import_nothing_live() -> None:
-    """storage/migrations.py imports only the standard library: nothing of storage (its
-    rollups above all), bot or cogs, not even lazily inside a function."""
-    tree = ast.parse(Path(migrations.__file__).read_text(encoding="utf-8"))
+# What storage/migrations.py may import besides the standard library: the file check
+# (and its errors) that ``upgrade_file`` runs before opening a file. Both are standard
+# library only themselves, and no migration function uses them.
+FILE_CHECK = {"storage.errors", "storage.files"}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module the file imports (anywhere in it), absolute, as written."""
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
+            imported |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports"
-            imported.add((node.module or "").split(".")[0])
-    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
-    assert "importlib" not in imported and "__import__" not in Path(migrations.__file__).read_text(
-        encoding="utf-8"
-    )
+            module = node.module or ""
+            imported.add(module)
+            # ``from storage import files`` imports storage.files
+            imported |= {f"{module}.{a.name}" for a in node.names} & FILE_CHECK
+    return imported
+
+
+def _stdlib(names: set[str]) -> bool:
+    return {n.split(".")[0] for n in names} <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_migrations_import_nothing_live() -> None:
+    """storage/migrations.py imports only the standard library and the file check (itself
+    standard library only): nothing of storage's live code (its rollups above all), bot
+    or cogs, not even lazily inside a function; and no migration uses the file check."""
+    source = Path(migrations.__file__)
+    imported = _imports(source)
+    outside = {n for n in imported if n.split(".")[0] == "storage"} - FILE_CHECK - {"storage"}
+    assert not outside, outside
+    assert _stdlib({n for n in imported if n.split(".")[0] != "storage"}), imported
+    for name in FILE_CHECK:
+        module = Path(migrations.__file__).with_name(name.split(".")[1] + ".py")
+        theirs = _imports(module) - FILE_CHECK - {"storage"}
+        assert _stdlib(theirs), (name, theirs)
+    text = source.read_text(encoding="utf-8")
+    assert "importlib" not in imported and "__import__" not in text
+    # The names the file check binds in migrations.py appear in no migration function.
+    bound = {"files", "SchemaTooNewError"}
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("storage"):
+            assert {a.asname or a.name for a in node.names} <= bound, ast.dump(node)
+    steps = {step.__name__ for _, step in MIGRATIONS}
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in steps):
+        used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)}
+        assert not used & bound, (fn.name, used & bound)
     # And at run time: importing the migrations loads no other storage module.
     proc = subprocess.run(
         [
@@ -64,7 +99,10 @@ def test_migrations_import_nothing_live() -> None:
         check=True,
         timeout=60,
     )
-    assert proc.stdout.strip() == "['storage', 'storage.migrations']"
+    assert (
+        proc.stdout.strip()
+        == "['storage', 'storage.errors', 'storage.files', 'storage.migrations']"
+    )
 
 
 def test_migrations_are_numbered_functions_with_a_reason() -> None:

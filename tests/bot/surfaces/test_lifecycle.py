@@ -35,3 +35,39 @@ def test_a_shutdown_that_finishes_cancels_the_deadline() -> None:
 
 def test_a_deadline_never_started_does_nothing_on_cancel() -> None:
     ShutdownDeadline(0.01, exit=lambda code: (_ for _ in ()).throw(AssertionError)).cancel()
+
+
+async def test_two_signals_back_to_back_set_stop_then_again_and_never_reach_python() -> None:
+    # The handler stays installed from the first signal to the second: two SIGINTs
+    # delivered without a pause between them must not meet KeyboardInterrupt.
+    import asyncio
+    import os
+    import signal
+
+    from bot.surfaces.lifecycle import install_stop_handlers
+
+    stop, again = asyncio.Event(), asyncio.Event()
+    remove = install_stop_handlers(stop, again=again)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.wait_for(again.wait(), 10)
+        assert stop.is_set()
+    finally:
+        remove()
+
+
+async def test_without_again_every_signal_only_sets_stop() -> None:
+    import asyncio
+    import os
+    import signal
+
+    from bot.surfaces.lifecycle import install_stop_handlers
+
+    stop = asyncio.Event()
+    remove = install_stop_handlers(stop)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(stop.wait(), 10)
+    finally:
+        remove()
