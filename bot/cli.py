@@ -13,14 +13,26 @@ from bot import __version__
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from bot.referee.stream import run
+    import contextlib
+    import io
+    import os
 
+    from bot.referee.stream import read_lines, run
+
+    # JSON Lines are UTF-8 whatever the locale says; "\n" ends every line on every OS.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8", newline="\n")
     try:
-        run(sys.stdin.buffer, sys.stdout, line_buffered=args.line_buffered or sys.stdout.isatty())
+        # Flushed per line always (--line-buffered is the default): a pipe reader or a
+        # co-process sees each verdict as soon as it is made.
+        run(read_lines(sys.stdin.buffer), sys.stdout, line_buffered=True)
     except BrokenPipeError:  # the reader went away (e.g. `| head`): not our error
+        # Python's flush of stdout at exit would fail again and print a warning.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        print(f"mikan judge: cannot read input: {exc}", file=sys.stderr)
+        print(f"mikan judge: input/output error: {exc}", file=sys.stderr)
         return 1
     return 0
 
@@ -179,6 +191,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
     )
     from bot.surfaces.lifecycle import install_stop_handlers
     from storage.db import Database
+    from storage.errors import shown
 
     roster = _load_roster(args.config)
     opts = ArenaOptions(
@@ -195,6 +208,12 @@ async def _arena_main(args: argparse.Namespace) -> int:
     )
     err = Console(stderr=True)
     db = await Database.open(args.db, init=args.init)
+    db.on_busy = lambda waited: err.print(
+        f"database busy: another process holds the write lock on {shown(db.path)}; "
+        f"waiting ({waited:.0f} s so far, nothing is lost)",
+        markup=False,
+        highlight=False,
+    )
     players = Players(opts.players)
     started: list[int] = []
     progress = Progress(
@@ -328,8 +347,9 @@ async def _console_main(args: argparse.Namespace) -> int:
     db = await Database.open(args.db, init=args.init)
     players = Players(configs)
     try:
-        # A console round's terminal is gone once its process ended.
-        for row in await db.unfinished_rounds("console"):
+        # A console round's terminal is gone once its process ended (a round another
+        # console still plays is that one's: it holds the lease).
+        for row in await db.claim_rounds("console"):
             await db.end_round(row["id"], "interrupted", None, "terminal session ended")
         seats = (
             SeatSpec("person", args.name, user_id=CONSOLE_USER),
@@ -759,14 +779,16 @@ def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     if len(text) > 300:
         text = text[:299] + "…"
-    from storage.errors import DatabaseFileError
+    from storage.errors import DatabaseFileError, DatabaseUnavailableError
 
-    if isinstance(exc, DatabaseFileError):
+    if isinstance(exc, DatabaseFileError | DatabaseUnavailableError):
         return text
     return f"{type(exc).__name__}: {text}"
 
 
 def _exit_code(exc: BaseException) -> int:
-    from storage.errors import DatabaseFileError
+    from storage.errors import DatabaseFileError, DatabaseUnavailableError
 
+    if isinstance(exc, DatabaseUnavailableError):
+        return exc.exit_code  # 75: try again later
     return 2 if isinstance(exc, DatabaseFileError) else 1

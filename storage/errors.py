@@ -127,3 +127,55 @@ class SchemaTooNewError(DatabaseFileError, RuntimeError):
             f"{shown(path)} has schema version {version}, but this Mikan knows only up to "
             f"{latest} {_UNTOUCHED}; upgrade Mikan to open it",
         )
+
+
+class DatabaseUnavailableError(Exception):
+    """The database cannot take writes now (full disk, a lock held too long elsewhere).
+
+    Nothing half-written: the write that met it was rolled back whole, and every write
+    before it is committed. ``str(exc)`` is one line saying what happened and what to do.
+    ``path`` is the database file.
+    """
+
+    exit_code = 75  # EX_TEMPFAIL: try again once the cause is gone
+
+    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+class DatabaseFullError(DatabaseUnavailableError):
+    """SQLite said the disk (or the database's page limit) is full."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(
+            path,
+            f"the disk holding {shown(path)} is full: stopped after the last committed "
+            "turn, nothing committed is lost; free some space and run again to resume",
+        )
+
+
+class DatabaseBusyError(DatabaseUnavailableError):
+    """Another connection held the write lock for longer than this process would wait."""
+
+    def __init__(self, path: str | os.PathLike[str], waited_s: float) -> None:
+        self.waited_s = waited_s
+        super().__init__(
+            path,
+            f"{shown(path)} stayed locked by another process for {waited_s:.0f} s: stopped "
+            "after the last committed turn, nothing committed is lost; find what holds "
+            "the lock (a long transaction, a DB browser) and run again to resume",
+        )
+
+
+class LeaseLostError(Exception):
+    """This worker no longer holds the round's lease: another worker plays it now.
+
+    The write that found it out was rolled back whole; the round is the other worker's.
+    """
+
+    def __init__(self, round_id: int, owner: str | None) -> None:
+        self.round_id = round_id
+        self.owner = owner
+        held = f"held by {owner}" if owner else "released"
+        super().__init__(f"round {round_id} is no longer this worker's (its lease is {held})")

@@ -559,6 +559,28 @@ def _statistics_rollups(raw: sqlite3.Connection) -> None:
             record_probe(turn_id, kind, label)
 
 
+@migration(4)
+def _round_leases(raw: sqlite3.Connection) -> None:
+    """Round leases: which worker plays a running round, and until when.
+
+    One row per leased round. ``owner`` names a worker (``host:pid:token``);
+    ``expires_at`` is Unix time (seconds), renewed while the worker plays. A round with
+    no row, or an expired one, is free to be claimed. Bookkeeping between workers, not a
+    record of the game: exports leave it out.
+    """
+    _script(
+        raw,
+        """
+        CREATE TABLE leases (
+            round_id   INTEGER PRIMARY KEY REFERENCES rounds(id) ON DELETE CASCADE,
+            owner      TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        CREATE INDEX leases_owner ON leases (owner);
+        """,
+    )
+
+
 LATEST = MIGRATIONS[-1][0]
 
 
@@ -583,7 +605,14 @@ def apply(raw: sqlite3.Connection) -> int:
         try:
             if raw.in_transaction:  # as executescript did: a pending transaction commits
                 raw.execute("COMMIT")
-            raw.execute("BEGIN")
+            # IMMEDIATE, then look again: several workers opening one new file at once
+            # each see the same old version; only the first to get the write lock
+            # migrates, the others find it done.
+            raw.execute("BEGIN IMMEDIATE")
+            done = raw.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            if int(done or 0) >= version:
+                raw.execute("ROLLBACK")
+                continue
             step(raw)
             raw.execute(
                 "INSERT INTO schema_version VALUES (?, ?)",

@@ -19,6 +19,7 @@ from bot.rounds.events import Event, NullSurface, RoundEnded, Surface, TurnJudge
 from bot.rounds.prompts import Lang
 from bot.rounds.state import Mode, RoundSpec, SeatSpec
 from storage.db import Database
+from storage.errors import LeaseLostError
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +69,23 @@ def round_spec(opts: ArenaOptions, index: int) -> RoundSpec:
     )
 
 
-async def resume_unfinished(
+async def claim_unfinished(
     db: Database, adapters: dict[str, Adapter], surface: Surface, referee: Referee
-) -> list[RoundEngine]:
-    """Engines for unfinished arena rounds; rounds whose players are gone are closed."""
-    engines = []
-    for row in await db.unfinished_rounds("arena"):
+) -> RoundEngine | None:
+    """The engine of the oldest unfinished arena round no live worker holds, or None.
+
+    The round's lease is taken first (``Database.claim_rounds``), so no other worker
+    plays it too. A round whose players are gone from the roster is closed as
+    ``interrupted`` and the next one tried.
+    """
+    while rows := await db.claim_rounds("arena", limit=1):
+        round_id = rows[0]["id"]
         try:
-            engines.append(await RoundEngine.resume(db, row["id"], adapters, surface, referee))
+            return await RoundEngine.resume(db, round_id, adapters, surface, referee)
         except RoundSetupError as exc:
-            log.warning("round %s cannot resume (%s): closed as interrupted", row["id"], exc)
-            await db.end_round(row["id"], "interrupted", None, f"not resumable: {exc}")
-    return engines
+            log.warning("round %s cannot resume (%s): closed as interrupted", round_id, exc)
+            await db.end_round(round_id, "interrupted", None, f"not resumable: {exc}")
+    return None
 
 
 async def run_arena(
@@ -95,9 +101,13 @@ async def run_arena(
 ) -> list[RoundSummary]:
     """Resume unfinished arena rounds, then play ``opts.rounds`` new ones, C at a time.
 
-    Every ``running`` arena round in ``db`` is resumed unless ``resume`` is False.
-    ``on_started`` gets each round's id before it plays. If one round fails or this is
-    cancelled, every other round is cancelled and the error is raised.
+    C slots each take the next round when free: first an unfinished arena round no
+    live worker holds (claimed by lease, so several ``mikan arena`` processes can share
+    one database and each round is played by exactly one), then a new round, until
+    both run out. Unfinished rounds are not resumed when ``resume`` is False.
+    ``on_started`` gets each round's id before it plays. A round another worker took
+    over (``LeaseLostError``) is left to it; any other failure in a round, or this
+    being cancelled, cancels every other round and is raised.
 
     Shutting down: once ``stopping`` is set no new round starts, and every round in play
     is suspended at its next turn boundary (left ``running``, resumed by the next
@@ -111,16 +121,23 @@ async def run_arena(
     surface = surface or NullSurface()
     referee = referee or Referee()
     await asyncio.to_thread(referee.analyser.warm)
-    gate = asyncio.Semaphore(max(1, opts.concurrency))
     results: list[RoundSummary] = []
     in_play: set[RoundEngine] = set()
     stopping = stopping or asyncio.Event()
+    fresh = iter(range(opts.rounds))
 
-    async def play(make: Callable[[], Awaitable[RoundEngine]]) -> None:
-        async with gate:
-            if stopping.is_set():
-                return  # shutting down: rounds not begun are not begun
-            engine = await make()
+    async def next_engine() -> RoundEngine | None:
+        if stopping.is_set():
+            return None  # shutting down: rounds not begun are not begun
+        if resume and (engine := await claim_unfinished(db, adapters, surface, referee)):
+            return engine
+        index = next(fresh, None)
+        if index is None:
+            return None
+        return await RoundEngine.create(db, round_spec(opts, index), adapters, surface, referee)
+
+    async def slot() -> None:
+        while (engine := await next_engine()) is not None:
             if on_started:
                 await on_started(engine.round_id)
             in_play.add(engine)
@@ -128,6 +145,8 @@ async def run_arena(
                 engine.suspend()
             try:
                 results.append(await engine.run(interrupt_on_cancel=False))
+            except LeaseLostError as exc:
+                log.warning("round %s taken over by another worker: %s", engine.round_id, exc)
             finally:
                 in_play.discard(engine)
 
@@ -136,21 +155,7 @@ async def run_arena(
         for engine in list(in_play):
             engine.suspend()
 
-    jobs: list[Callable[[], Awaitable[RoundEngine]]] = []
-    if resume:
-        for engine in await resume_unfinished(db, adapters, surface, referee):
-
-            async def existing(engine: RoundEngine = engine) -> RoundEngine:
-                return engine
-
-            jobs.append(existing)
-    for i in range(opts.rounds):
-
-        async def fresh(i: int = i) -> RoundEngine:
-            return await RoundEngine.create(db, round_spec(opts, i), adapters, surface, referee)
-
-        jobs.append(fresh)
-    tasks = [asyncio.create_task(play(job)) for job in jobs]
+    tasks = [asyncio.create_task(slot()) for _ in range(max(1, opts.concurrency))]
     watcher = asyncio.create_task(suspend_on_stop())
     try:
         await asyncio.gather(*tasks)

@@ -23,6 +23,7 @@ from bot.rounds.state import RoundSpec, SeatSpec
 from cogs.host import Host
 from cogs.shiritori.presentation import safe
 from cogs.shiritori.surface import ChannelSurface
+from storage.errors import DatabaseUnavailableError, LeaseLostError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,13 @@ FAILED_NOTICE = (
     "記録は保存済みで、ボットの再起動で再開します。"
     "\n(The round stopped on an internal error; its records are saved and it resumes "
     "when the bot restarts.)"
+)
+UNAVAILABLE_NOTICE = (
+    "⚠️ 記録用のデータベースに書き込めないため、ラウンドを一時停止しました"
+    "（ディスクがいっぱい、または他のプロセスがロック中）。"
+    "確定した手はすべて保存済みで、ボットの再起動で再開します。"
+    "\n(The round is paused: its database cannot be written — a full disk, or a lock "
+    "held elsewhere. Every committed turn is saved; it resumes when the bot restarts.)"
 )
 
 
@@ -121,6 +129,14 @@ class ChannelRounds:
         if exc is None:
             log.info("round %s in channel %s ended", entry.engine.round_id, channel_id)
             return
+        if isinstance(exc, LeaseLostError):
+            # Another bot process took the round over: it is that one's to announce.
+            log.warning("round %s in channel %s: %s", entry.engine.round_id, channel_id, exc)
+            return
+        if isinstance(exc, DatabaseUnavailableError):
+            log.error("round %s in channel %s paused: %s", entry.engine.round_id, channel_id, exc)
+            self._notice(entry.surface.send(UNAVAILABLE_NOTICE))
+            return
         log.error("round %s in channel %s failed", entry.engine.round_id, channel_id, exc_info=exc)
         # Committed turns are safe; the round stays running and resumes at the next start.
         self._notice(entry.surface.send(FAILED_NOTICE))
@@ -159,11 +175,16 @@ class ChannelRounds:
 
     # -- rounds -----------------------------------------------------------------------
     async def resume(self) -> list[int]:
-        """Carry on every Discord round that was running when the bot stopped."""
+        """Carry on every Discord round that was running when the bot stopped.
+
+        Only rounds no live worker holds (``Database.claim_rounds``): a round another
+        bot process plays is left to it.
+        """
         host = self.host
         resumed = []
-        for row in await host.db.unfinished_rounds("discord"):
+        for row in await host.db.claim_rounds("discord"):
             if not row["channel_id"]:
+                await host.db.release(row["id"])  # not a channel's: nothing to play it in
                 continue
             channel_id = int(row["channel_id"])
             guild_id = int(row["guild_id"]) if row["guild_id"] else None

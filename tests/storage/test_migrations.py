@@ -178,7 +178,8 @@ async def _varied(path: Path) -> None:
         # u changes model between two rounds played side by side: its no-answer in the
         # first counts under the model its own seat reported (not its player's latest),
         # and a probe does not move the player's last model.
-        day = {"created_at": "2026-11-20T08:00:00.000+00:00"}
+        # Created running (a worker's lease is what lets it write turns), ended below.
+        day = {"created_at": "2026-11-20T08:00:00.000+00:00", "status": "running"}
         ra, sa = await db.create_round(round_row(**day), seat_rows([u1, w]))
         rb, sb = await db.create_round(round_row(**day), seat_rows([u2, w]))
         probed = T(0, ["り"], "violation", word="りん", violations=["ends_with_n"])
@@ -189,7 +190,10 @@ async def _varied(path: Path) -> None:
         await _turn(db, rb, sb[0], 1, T(0, ["す"], "no_answer"), u2)
         rid, seats = await db.create_round(
             round_row(
-                surface="console", channel_id=None, created_at="2026-11-30T12:00:00.000+00:00"
+                surface="console",
+                channel_id=None,
+                created_at="2026-11-30T12:00:00.000+00:00",
+                status="running",
             ),
             [
                 {
@@ -228,6 +232,8 @@ async def _varied(path: Path) -> None:
                     "duration_ms": 1.0,
                 }
             )
+        for round_id in (ra, rb, rid):
+            await db.end_round(round_id, "finished", None, None)
     finally:
         await db.close()
 

@@ -143,6 +143,7 @@ def downgrade_to_2(path: Path) -> None:
     ]
     for name in names:
         con.execute(f"DROP TABLE {name}")
+    con.execute("DROP TABLE IF EXISTS leases")  # migration 4 came later still
     con.execute("DELETE FROM schema_version WHERE version > 2")
     con.commit()
     con.close()
@@ -181,7 +182,9 @@ def test_the_cli_upgrades_before_reading(tmp_path: Path) -> None:
 async def test_a_failed_turn_write_adds_nothing(tmp_path: Path) -> None:
     path = tmp_path / "f.sqlite3"
     db = await Database.open(path)
-    rid = await write_round(db, [("a", "a-1"), ("b", "b-1")], [T(0, ["り"], word="りんご")])
+    rid = await write_round(
+        db, [("a", "a-1"), ("b", "b-1")], [T(0, ["り"], word="りんご")], status="running"
+    )
     before = await db.query("SELECT * FROM stats_totals")
     turn = (await db.turns(rid))[0]
     dup = {k: v for k, v in turn.items() if k != "id"}  # same (round, idx): refused
@@ -261,7 +264,7 @@ async def test_a_batch_rolled_back_whole_leaves_no_stale_memory(tmp_path: Path) 
     path = tmp_path / "b.sqlite3"
     db = await Database.open(path)
     rid, seats = await db.create_round(
-        round_row(created_at="2026-11-03T10:00:00.000+00:00"),
+        round_row(created_at="2026-11-03T10:00:00.000+00:00", status="running"),
         seat_rows([("a", "a-1"), ("b", "b-1")]),
     )
     turn = turn_row(rid, seats[0], 0, T(0, ["り"], word="りんご"))

@@ -98,8 +98,14 @@ def turn_row(round_id: int, seat_id: int, idx: int, t: T) -> dict[str, Any]:
 async def write_round(
     db: Database, players: list[tuple[str, str]], turns: list[T], **round_kw: Any
 ) -> int:
-    """players: (roster key, model id the API reports). Returns the round id."""
-    rid, seat_ids = await db.create_round(round_row(**round_kw), seat_rows(players))
+    """players: (roster key, model id the API reports). Returns the round id.
+
+    The round is written as a worker plays one: created running (and so leased), its
+    turns and probes added, then ended with the status asked for (default finished).
+    """
+    row = round_row(**round_kw)
+    status = row.pop("status")
+    rid, seat_ids = await db.create_round({**row, "status": "running"}, seat_rows(players))
     for idx, t in enumerate(turns):
         raw = raw_text(t)
         turn = turn_row(rid, seat_ids[t.seat], idx, t)
@@ -140,4 +146,6 @@ async def write_round(
                 },
                 [{**call, "purpose": f"probe:{kind}", "latency_ms": 1.0}],
             )
+    if status != "running":
+        await db.end_round(rid, status, None, None)
     return rid

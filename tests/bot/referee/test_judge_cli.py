@@ -41,14 +41,15 @@ def test_malformed_lines_get_an_error_and_the_run_goes_on() -> None:
         b'{"text": "a", "used": "x"}',
         b'{"text": "a", "rules": {"small_kana": "huge"}}',
         b"\xff\xfe broken utf-8",
-        b"",  # blank lines are skipped, not answered
+        b"",  # blank lines are answered too, so outputs stay aligned with inputs
         json.dumps({"text": "すずめ"}).encode(),
     ]
     out = _judge(lines)
-    assert len(out) == 8
-    assert all("error" in o for o in out[:7])
+    assert len(out) == 9
+    assert all("error" in o for o in out[:8])
     assert "small_kana" in out[5]["error"]
-    assert out[7]["word"] == "すずめ" and out[7]["ok"] is True
+    assert out[7] == {"error": "empty line"}
+    assert out[8]["word"] == "すずめ" and out[8]["ok"] is True
 
 
 def test_missing_keys_take_defaults() -> None:
