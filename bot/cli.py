@@ -658,7 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     judge.add_argument(
-        "--line-buffered", action="store_true", help="flush after every verdict (for co-processes)"
+        "--line-buffered",
+        action="store_true",
+        help="accepted for older scripts: every verdict is flushed as it is written",
     )
     judge.set_defaults(func=_judge)
 
