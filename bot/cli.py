@@ -178,6 +178,21 @@ def _probes(args: argparse.Namespace) -> tuple[str, ...]:
 async def _arena_main(args: argparse.Namespace) -> int:
     import asyncio
 
+    from bot.surfaces.lifecycle import install_stop_handlers
+
+    # From the first line to the last: a signal at start-up or while closing is a stop
+    # too, never Python's default (death by SIGTERM, a KeyboardInterrupt traceback).
+    stop, second = asyncio.Event(), asyncio.Event()
+    remove = install_stop_handlers(stop, again=second)
+    try:
+        return await _arena(args, stop, second)
+    finally:
+        remove()
+
+
+async def _arena(args: argparse.Namespace, stop: Any, second: Any) -> int:
+    import asyncio
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -189,7 +204,6 @@ async def _arena_main(args: argparse.Namespace) -> int:
         run_arena,
         summarise,
     )
-    from bot.surfaces.lifecycle import install_stop_handlers
     from storage.db import Database
     from storage.errors import shown
 
@@ -238,9 +252,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
         progress.update(task, total=max(args.rounds, len(started)))
 
     surface = CountingSurface(on_turn, lambda: progress.advance(task))
-    stop, second = asyncio.Event(), asyncio.Event()
-    remove = install_stop_handlers(stop, again=second)
-    interrupted = False
+    interrupted = stop.is_set()  # a signal during start-up: nothing new begins
     try:
         with progress:
             runner = asyncio.create_task(
@@ -263,7 +275,7 @@ async def _arena_main(args: argparse.Namespace) -> int:
                 err.print("stopping: finishing the turns in flight (Ctrl-C again to cancel)")
                 again = asyncio.create_task(second.wait())  # a second signal cancels now
                 await asyncio.wait(
-                    {runner, again}, timeout=ARENA_SHUTDOWN_S, return_when=asyncio.FIRST_COMPLETED
+                    {runner, again}, timeout=ARENA_DRAIN_S, return_when=asyncio.FIRST_COMPLETED
                 )
                 again.cancel()
                 if not runner.done():
@@ -275,7 +287,6 @@ async def _arena_main(args: argparse.Namespace) -> int:
         summary = await summarise(db, started)
         failing = await failing_players(db, started)
     finally:
-        remove()
         await players.aclose()
         await db.close()
     _print_summary(summary, args.json)
@@ -299,7 +310,9 @@ async def _arena_main(args: argparse.Namespace) -> int:
     return 0
 
 
-ARENA_SHUTDOWN_S = 10.0  # from a stop signal to the last round's end or cancel
+# From a stop signal to the last round's end or cancel; the rest of the 10 s shutdown
+# bound is for closing the clients and the database and printing the summary.
+ARENA_DRAIN_S = 9.0
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:
@@ -469,6 +482,13 @@ def _print_stats(result: dict) -> None:
     if not result["groups"]:
         console.print("no model turns in scope")
         return
+    labels = result.get("labels") or {}
+    for what, versions in labels.items():
+        if versions:
+            listed = ", ".join(f"{v} ({n})" for v, n in versions.items())
+            console.print(f"labels of {what}: {listed}", highlight=False)
+    if any(len(v) > 1 for v in labels.values()):
+        console.print("  (mixed versions: `mikan relabel` brings them all to the current one)")
     for g in result["groups"]:
         title = (
             f"{g['player']} · {g['model']} · channel {g['channel_id'] or '—'} · "
@@ -536,6 +556,65 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     print(", ".join(f"{k} {v}" for k, v in counts.items()) + f" -> {args.out}")
     return 0
+
+
+def _relabel(args: argparse.Namespace) -> int:
+    import json
+
+    from rich.console import Console
+
+    from bot.rounds.relabel import relabel, write_diff
+
+    err = Console(stderr=True)
+    path = _db_path(args)
+    seen = 0
+
+    def progress(n: int) -> None:
+        nonlocal seen
+        if not args.json and n - seen >= 10_000:
+            seen = n
+            err.print(f"relabel: {n:,} turns read", highlight=False)
+
+    report = relabel(
+        path,
+        _scope(args),
+        dry_run=args.dry_run,
+        keep_changes=bool(args.diff),
+        on_progress=progress,
+    )
+    if args.diff:
+        rows = write_diff(report, args.diff)
+        err.print(f"diff: {rows} changes -> {args.diff}", highlight=False)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
+    _print_relabel(report)
+    return 0
+
+
+def _print_relabel(report: Any) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    verb = "would relabel" if report.dry_run else "relabelled"
+    console.print(
+        f"{verb} {report.turns_labelled:,} of {report.turns_seen:,} judged turns with "
+        f"{report.reader} ({report.turns_current:,} already current) and "
+        f"{report.probes_labelled:,} of {report.probes_seen:,} probes with {report.classifier}"
+    )
+    if not report.changed:
+        console.print("no label changed")
+    for kind, n in sorted(report.changed.items()):
+        console.print(f"{kind}: {n:,} changed")
+        for transition, count in report.transitions[kind].most_common(8):
+            console.print(f"  {transition}: {count:,}", markup=False)
+        for c in report.examples[kind]:
+            console.print(
+                f"    e.g. round {c.round_id} turn {c.idx}: {c.before} → {c.after}  «{c.text}»",
+                markup=False,
+            )
+    if report.dry_run:
+        console.print("(dry run: nothing was written)")
 
 
 DISCORD_LAYER = "cogs.client"  # imported by name: nothing in bot imports the Discord layer
@@ -706,6 +785,25 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=["csv", "jsonl"], required=True)
     exp.add_argument("--out", required=True, help="directory to write into")
     exp.set_defaults(func=_export)
+
+    rel = command(
+        "relabel",
+        help="remake stored labels (word, verdict, self-flag, probe labels) with the current "
+        "classifiers, beside the originals",
+        description="Reads every judged turn again in the context it was played in and "
+        "classifies every probe answer again; new labels are stored with their version "
+        "beside the originals (never overwritten; who won stays as played). Idempotent; an "
+        "interrupted run resumes.",
+    )
+    rel.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    rel.add_argument("--channel", help="only rounds of this channel id")
+    rel.add_argument("--since", help="only rounds created on or after this date (YYYY-MM-DD)")
+    rel.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
+    rel.add_argument("--diff", metavar="PATH.csv", help="also write every change as CSV")
+    rel.add_argument("--json", action="store_true", help="print the summary as JSON")
+    rel.set_defaults(func=_relabel)
 
     run = command(
         "run",

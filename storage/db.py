@@ -313,6 +313,9 @@ class Database:
     # -- the write queue ------------------------------------------------------------
     async def _write(self, op: Op) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        # A caller cancelled while its write is in flight no longer reads the outcome; its
+        # error (a full disk, say) is still the next write's to report, not asyncio's.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._pending.append((op, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())

@@ -581,6 +581,49 @@ def _round_leases(raw: sqlite3.Connection) -> None:
     )
 
 
+@migration(5)
+def _versioned_labels(raw: sqlite3.Connection) -> None:
+    """Labels carry the version of the code that made them, and may be remade.
+
+    ``turns.reader`` names the reply reader that produced the turn's word and self-flag
+    as played (NULL: the first reader, ``reader-1``); ``turns.corrected_to`` is the word
+    a reply corrected itself to. ``probes.classifier`` names the probe-answer classifier
+    (NULL: ``probe-labels-1``). ``turn_labels`` and ``probe_labels`` hold labels remade
+    later by ``mikan relabel``, one row per turn (probe) and version, beside the
+    originals, which are never overwritten.
+    """
+    _script(
+        raw,
+        """
+        ALTER TABLE turns ADD COLUMN reader TEXT;
+        ALTER TABLE turns ADD COLUMN corrected_to TEXT;
+        ALTER TABLE probes ADD COLUMN classifier TEXT;
+        CREATE TABLE turn_labels (
+            turn_id         INTEGER NOT NULL REFERENCES turns(id),
+            reader          TEXT NOT NULL,
+            outcome         TEXT NOT NULL,
+            word            TEXT,
+            reading         TEXT,
+            reading_source  TEXT,
+            first_mora      TEXT,
+            next_json       TEXT NOT NULL,
+            violations_json TEXT NOT NULL,
+            self_flag       TEXT,
+            corrected_to    TEXT,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (turn_id, reader)
+        );
+        CREATE TABLE probe_labels (
+            probe_id        INTEGER NOT NULL REFERENCES probes(id),
+            classifier      TEXT NOT NULL,
+            label           TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (probe_id, classifier)
+        );
+        """,
+    )
+
+
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -347,3 +347,26 @@ def schema_version(con: sqlite3.Connection) -> int:
     """Return the database's schema version (0 when it has none recorded)."""
     row = con.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
+
+
+def label_versions(con: sqlite3.Connection, scope: Scope) -> dict[str, dict[str, int]]:
+    """Which classifier versions label the rounds in ``scope``: judged turns and probes
+    per version of their newest labels (a relabel's, else the ones they were played
+    with; NULL versions are the first ones, ``reader-1`` and ``probe-labels-1``)."""
+    where, params = scope.round_filter()
+    turns = con.execute(
+        "SELECT COALESCE((SELECT l.reader FROM turn_labels l WHERE l.turn_id = t.id "
+        "ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1), t.reader, 'reader-1') AS v, "
+        "COUNT(*) FROM turns t JOIN rounds r ON r.id = t.round_id "
+        f"WHERE t.raw_text IS NOT NULL AND t.outcome IN ('accepted', 'violation') AND {where} "
+        "GROUP BY v ORDER BY v",
+        params,
+    ).fetchall()
+    probes = con.execute(
+        "SELECT COALESCE((SELECT l.classifier FROM probe_labels l WHERE l.probe_id = p.id "
+        "ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1), p.classifier, 'probe-labels-1') "
+        "AS v, COUNT(*) FROM probes p JOIN rounds r ON r.id = p.round_id "
+        f"WHERE {where} GROUP BY v ORDER BY v",
+        params,
+    ).fetchall()
+    return {"turns": {r[0]: r[1] for r in turns}, "probes": {r[0]: r[1] for r in probes}}

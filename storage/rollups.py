@@ -141,6 +141,8 @@ _TURN_FIELDS = (
     "violations_json",
     "self_flag",
 )
+# The turn fields a relabel may change (``turn_labels`` holds them per reader version).
+_LABELLED = frozenset({"outcome", "word", "violations_json", "self_flag"})
 _CALL_FIELDS = (
     "purpose",
     "model_reported",
@@ -310,16 +312,37 @@ class Rollups:
             (group, probe["kind"], probe["label"]),
         )
 
-    def backfill(self, raw: sqlite3.Connection) -> None:
+    def backfill(
+        self,
+        raw: sqlite3.Connection,
+        *,
+        labels_of: str | None = None,
+        probe_labels_of: str | None = None,
+    ) -> None:
         """Add every stored turn and probe to the (empty) rollups, in written order.
 
         Through the functions live writes use; runs inside the caller's transaction.
+        ``labels_of`` (a reader version): a turn relabelled by it (``turn_labels``)
+        counts with those labels instead of the ones it was played with;
+        ``probe_labels_of`` (a classifier version) likewise for probes.
         """
+        turn_cols = ", ".join(
+            f"CASE WHEN l.turn_id IS NULL THEN t.{f} ELSE l.{f} END"
+            if labels_of is not None and f in _LABELLED
+            else f"t.{f}"
+            for f in _TURN_FIELDS
+        )
+        join = (
+            "LEFT JOIN turn_labels l ON l.turn_id = t.id AND l.reader = ? "
+            if labels_of is not None
+            else ""
+        )
         reader = raw.execute(
-            f"SELECT t.id, {', '.join('t.' + f for f in _TURN_FIELDS)}, c.id, "
-            f"{', '.join('c.' + f for f in _CALL_FIELDS)} FROM turns t "
+            f"SELECT t.id, {turn_cols}, c.id, "
+            f"{', '.join('c.' + f for f in _CALL_FIELDS)} FROM turns t {join}"
             "LEFT JOIN calls c ON c.turn_id = t.id AND c.purpose = 'turn' "
-            "AND c.probe_id IS NULL ORDER BY t.id"
+            "AND c.probe_id IS NULL ORDER BY t.id",
+            (labels_of,) if labels_of is not None else (),
         )
         n = len(_TURN_FIELDS)
         while rows := reader.fetchmany(2000):
@@ -331,7 +354,15 @@ class Rollups:
                     else dict(zip(_CALL_FIELDS, row[2 + n :], strict=True))
                 )
                 self.record_turn(raw, row[0], turn, call)
-        reader = raw.execute("SELECT turn_id, kind, label FROM probes ORDER BY id")
+        if probe_labels_of is None:
+            reader = raw.execute("SELECT turn_id, kind, label FROM probes ORDER BY id")
+        else:
+            reader = raw.execute(
+                "SELECT p.turn_id, p.kind, COALESCE(pl.label, p.label) FROM probes p "
+                "LEFT JOIN probe_labels pl ON pl.probe_id = p.id AND pl.classifier = ? "
+                "ORDER BY p.id",
+                (probe_labels_of,),
+            )
         while rows := reader.fetchmany(2000):
             for turn_id, kind, label in rows:
                 self.record_probe(raw, {"turn_id": turn_id, "kind": kind, "label": label})
@@ -340,6 +371,27 @@ class Rollups:
 def backfill(raw: sqlite3.Connection) -> None:
     """Fill the empty rollups from every row already stored, as the live writes would."""
     Rollups().backfill(raw)
+
+
+def rebuild(
+    raw: sqlite3.Connection, *, reader: str | None = None, classifier: str | None = None
+) -> None:
+    """Empty the rollups and fill them again, with the labels of ``reader``/``classifier``.
+
+    For ``mikan relabel``: statistics then count each turn (probe) by its labels of
+    that version where it has them, else by the ones it was played with. Runs inside
+    the caller's transaction.
+    """
+    names = [
+        r[0]
+        for r in raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'stats\\_%' "
+            "ESCAPE '\\'"
+        )
+    ]
+    for name in sorted(names, key=lambda n: n == "stats_groups"):  # referenced: last
+        raw.execute(f"DELETE FROM {name}")
+    Rollups().backfill(raw, labels_of=reader, probe_labels_of=classifier)
 
 
 def _add_turn(

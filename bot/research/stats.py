@@ -187,6 +187,8 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
         return {
             "schema_version": version,
             "scope": {"channel_id": scope.channel_id, "since": scope.since, "player": scope.player},
+            # Which reader and probe classifier made the labels counted (mikan relabel).
+            "labels": q.label_versions(con, scope),
             "groups": list(groups.values()),
         }
     finally:

@@ -98,6 +98,8 @@ def _turn_from_verdict(
         started_at=started,
         ended_at=now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000,
+        reader=getattr(verdict, "reader", "reader-1"),
+        corrected_to=getattr(verdict, "corrected_to", None),
     )
 
 
@@ -160,6 +162,7 @@ class RoundEngine:
         self.resumed = resumed
         self._awaiting: tuple[SeatState, asyncio.Future[str]] | None = None
         self._probe_pending: tuple[SeatState, TurnRecord, int] | None = None
+        self._probes_owed = False  # from a violating model turn's commit to its probes' end
         self._stop_reason: str | None = None
         self._suspended = False  # shutting down: stop at the next turn boundary, resume later
         self._wake = asyncio.Event()  # cuts a pacing pause short (suspend)
@@ -343,9 +346,18 @@ class RoundEngine:
             winner = self.state.winner
             return await self._finish("finished", winner, self.state.end_reason or "finished")
         except asyncio.CancelledError:
-            if self.state.over and not self._ended:
+            owed = self._probes_owed and not interrupt_on_cancel
+            if self.state.over and not self._ended and owed:
+                # Decided, but its probes were cut short: left running, the resume asks
+                # them and then records the result the committed turns decided.
+                log.info(  # expected at a shutdown deadline: not a line for the operator
+                    "round %s cancelled while probing after it was decided: left running, "
+                    "its probes and result follow at resume",
+                    self.round_id,
+                )
+            elif self.state.over and not self._ended:
                 # Decided by a committed turn: the result stands, whatever stopped us.
-                log.warning("round %s cancelled after it was decided: result kept", self.round_id)
+                log.info("round %s cancelled after it was decided: result kept", self.round_id)
                 await asyncio.shield(self._record_end(*self._result()))
             elif interrupt_on_cancel and not self._ended:
                 await asyncio.shield(
@@ -424,6 +436,9 @@ class RoundEngine:
                 next_=required,
                 no_answer_reason=record.error,
             )
+        # Owed from before the commit: a cancel that lands anywhere from here to the last
+        # probe leaves a decided round running, for the resume to ask them.
+        self._probes_owed = turn.outcome == "violation" and bool(turn.word and self.spec.probes)
         turn_id = await self._commit(seat, turn, record)
         if turn.outcome == "violation":
             await self._probes(seat, turn, turn_id)
@@ -514,6 +529,11 @@ class RoundEngine:
 
     # -- the silent probes -----------------------------------------------------------
     async def _probes(self, seat: SeatState, turn: TurnRecord, turn_id: int) -> None:
+        self._probes_owed = bool(turn.word and self.spec.probes)
+        await self._ask_probes(seat, turn, turn_id)
+        self._probes_owed = False  # not on a cancel: still owed, asked at resume
+
+    async def _ask_probes(self, seat: SeatState, turn: TurnRecord, turn_id: int) -> None:
         if not turn.word or seat.conversation is None or not seat.spec.player_key:
             return  # no word to ask about (a reply with no move)
         adapter = self.adapters[seat.spec.player_key]

@@ -15,6 +15,7 @@ from typing import Any
 from bot import __version__
 from bot.players.base import Adapter, CallRecord, now_iso
 from bot.referee.rules import Rules
+from bot.rounds import probes as _probes
 from bot.rounds.probes import PROBE_VERSION
 from bot.rounds.prompts import PROMPT_VERSIONS
 from bot.rounds.state import RoundSpec, SeatSpec, SeatState, TurnRecord
@@ -117,6 +118,8 @@ def turn_row(turn: TurnRecord, round_id: int, seat_id: int) -> dict[str, Any]:
         "started_at": turn.started_at,
         "ended_at": turn.ended_at,
         "duration_ms": turn.duration_ms,
+        "reader": turn.reader,
+        "corrected_to": turn.corrected_to,
     }
 
 
@@ -140,6 +143,8 @@ def turn_from_row(row: Mapping[str, Any], position: int) -> TurnRecord:
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         duration_ms=row["duration_ms"],
+        reader=row.get("reader"),
+        corrected_to=row.get("corrected_to"),
     )
 
 
@@ -165,6 +170,7 @@ def probe_row(
         "label": label,
         "exchange_json": json.dumps(exchange, ensure_ascii=False),
         "created_at": now_iso(),
+        "classifier": getattr(_probes, "CLASSIFIER_VERSION", "probe-labels-1"),
     }
 
 

@@ -74,6 +74,8 @@ class TurnRecord:
     started_at: str
     ended_at: str
     duration_ms: float
+    reader: str | None = None  # the reply reader's version (None: not read by one)
+    corrected_to: str | None = None  # the word a self-correcting reply switched to
 
 
 @dataclass(slots=True)

@@ -143,7 +143,13 @@ def downgrade_to_2(path: Path) -> None:
     ]
     for name in names:
         con.execute(f"DROP TABLE {name}")
-    con.execute("DROP TABLE IF EXISTS leases")  # migration 4 came later still
+    # Migrations 4 and 5 came later still.
+    con.execute("DROP TABLE IF EXISTS leases")
+    for table in ("turn_labels", "probe_labels"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    for table, column in (("turns", "reader"), ("turns", "corrected_to"), ("probes", "classifier")):
+        if column in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
+            con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     con.execute("DELETE FROM schema_version WHERE version > 2")
     con.commit()
     con.close()

@@ -481,3 +481,31 @@ async def test_a_round_decided_before_it_is_cancelled_keeps_its_result(db: Datab
     row = await db.round(engine.round_id)
     assert row["status"] == "finished" and row["winner_seat"] == 0
     assert row["end_reason"] == "sudden_death"
+
+
+async def test_a_decided_round_cut_while_probing_is_finished_at_resume(db: Database) -> None:
+    # As an arena's deadline cancels it (interrupt_on_cancel=False): the probes of the
+    # deciding turn were cut short, so the round is left running; the resume asks them
+    # and only then records the result its committed turns decided.
+    configs = [offline("x", 1, 0.0), offline("y", 2, 1.0)]
+    adapters = {c.key: make_adapter(c, None) for c in configs}
+    runs: list[asyncio.Task] = []
+
+    def cut(event: Event) -> None:
+        if isinstance(event, SeatOut):
+            runs[0].cancel()
+
+    spec = RoundSpec(seats=seats("x", "y"), mode="sudden_death", start_word="うみ")
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db, cut), REF)
+    runs.append(asyncio.create_task(engine.run(interrupt_on_cancel=False)))
+    with pytest.raises(asyncio.CancelledError):
+        await runs[0]
+    row = await db.round(engine.round_id)
+    assert row["status"] == "running" and await db.probes(engine.round_id) == []
+
+    resumed = await RoundEngine.resume(db, engine.round_id, adapters, Recorder(db), REF)
+    summary = await resumed.run()
+    assert summary.status == "finished"
+    row = await db.round(engine.round_id)
+    assert row["status"] == "finished" and row["winner_seat"] == 0
+    assert [p["kind"] for p in await db.probes(engine.round_id)] == ["intent"]

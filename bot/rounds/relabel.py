@@ -1,0 +1,481 @@
+"""``mikan relabel``: remake stored turns' and probes' labels with the current classifiers.
+
+Each judged turn is read again, by the current reply reader, in the context it was
+played in: its round is replayed through ``RoundState`` from the turns *as played*, so
+the previous word, the used words and the required morae are the ones the model faced.
+The new word, reading, verdict and self-flag go to ``turn_labels`` under the reader's
+version, beside the originals in ``turns``, which are never changed: a round's history
+(who went out, who won) stays as played; a changed verdict is a research label. Probe
+answers are classified again from their stored exchange into ``probe_labels``.
+
+Idempotent and resumable: a turn (probe) that already has a label of the current
+version, or was labelled by it when played, is skipped; labels are committed a batch at
+a time, so an interrupted run loses at most the batch in flight and the next run carries
+on. After writing, the statistics rollups are rebuilt from the newest labels (one
+transaction). Synchronous: for the command line (the bot does not relabel).
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.players.base import now_iso
+from bot.referee.judge import Referee, Verdict
+from bot.referee.kana import joint_key
+from bot.rounds import probes, records
+from bot.rounds.state import RoundState
+from storage import files, migrations, rollups
+from storage import queries as q
+
+READER_1 = "reader-1"  # turns written before labels were versioned
+CLASSIFIER_1 = "probe-labels-1"
+FIELDS = ("word", "verdict", "flag")
+EXAMPLES = 3  # per kind of change in the summary
+
+
+def current_reader() -> str:
+    """The version of the reply reader this code runs."""
+    from bot.referee import judge
+
+    return str(getattr(judge, "READER_VERSION", None) or _reader_module_version())
+
+
+def _reader_module_version() -> str:
+    try:
+        from bot.referee.reader import READER_VERSION  # type: ignore[import-not-found]
+    except ImportError:
+        return READER_1
+    return str(READER_VERSION)
+
+
+def current_classifier() -> str:
+    """The version of the probe-answer classifiers this code runs."""
+    return str(getattr(probes, "CLASSIFIER_VERSION", CLASSIFIER_1))
+
+
+@dataclass(slots=True)
+class Change:
+    """One label that a relabel changed (or, in a dry run, would change)."""
+
+    kind: str  # word | verdict | flag | probe
+    round_id: int
+    turn_id: int
+    idx: int
+    before: str
+    after: str
+    text: str  # the reply (or the probe answer), shortened
+
+
+@dataclass(slots=True)
+class Report:
+    """What a relabel did: counts, the changes by kind, a few examples of each."""
+
+    reader: str
+    classifier: str
+    dry_run: bool
+    turns_seen: int = 0
+    turns_labelled: int = 0
+    turns_current: int = 0  # already labelled by this version
+    probes_seen: int = 0
+    probes_labelled: int = 0
+    probes_current: int = 0
+    changed: Counter[str] = field(default_factory=Counter)
+    transitions: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    examples: dict[str, list[Change]] = field(default_factory=lambda: defaultdict(list))
+    changes: list[Change] = field(default_factory=list)
+    unreplayable: list[tuple[int, str]] = field(default_factory=list)  # (round, why)
+
+    def add(self, change: Change, keep: bool) -> None:
+        """Count a change (and keep it whole when the full diff is wanted)."""
+        self.changed[change.kind] += 1
+        self.transitions[change.kind][f"{change.before} → {change.after}"] += 1
+        if len(self.examples[change.kind]) < EXAMPLES:
+            self.examples[change.kind].append(change)
+        if keep:
+            self.changes.append(change)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as plain data (for ``--json``)."""
+        return {
+            "reader": self.reader,
+            "classifier": self.classifier,
+            "dry_run": self.dry_run,
+            "turns": {
+                "seen": self.turns_seen,
+                "labelled": self.turns_labelled,
+                "already_current": self.turns_current,
+            },
+            "probes": {
+                "seen": self.probes_seen,
+                "labelled": self.probes_labelled,
+                "already_current": self.probes_current,
+            },
+            "changed": dict(self.changed),
+            "unreplayable_rounds": [{"round": r, "why": why} for r, why in self.unreplayable],
+            "transitions": {k: dict(v.most_common()) for k, v in self.transitions.items()},
+            "examples": {
+                k: [
+                    {
+                        "round": c.round_id,
+                        "idx": c.idx,
+                        "before": c.before,
+                        "after": c.after,
+                        "text": c.text,
+                    }
+                    for c in v
+                ]
+                for k, v in self.examples.items()
+            },
+        }
+
+
+def _short(text: str | None, n: int = 80) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= n else flat[: n - 1] + "…"
+
+
+def _verdict_key(outcome: str, violations_json: str) -> str:
+    codes = json.loads(violations_json or "[]")
+    return f"{outcome}({','.join(codes)})" if codes else outcome
+
+
+def _judge_kwargs(referee: Referee) -> set[str]:
+    return set(inspect.signature(referee.judge).parameters)
+
+
+def judge_as_played(
+    referee: Referee, state: RoundState, text: str, lang: str, accepts: set[str]
+) -> Verdict:
+    """Judge ``text`` in the context ``state`` is at, as the engine did when it was played."""
+    kwargs: dict[str, Any] = {
+        "prev_reading": state.last_reading,
+        "used_readings": state.used,
+        "rules": state.spec.rules,
+    }
+    if "lang" in accepts:
+        kwargs["lang"] = lang
+    return referee.judge(text, **kwargs)
+
+
+def _label_row(turn_id: int, reader: str, verdict: Verdict) -> dict[str, Any]:
+    return {
+        "turn_id": turn_id,
+        "reader": reader,
+        "outcome": "accepted" if verdict.ok else "violation",
+        "word": verdict.word,
+        "reading": verdict.reading,
+        "reading_source": str(verdict.reading_source) if verdict.reading_source else None,
+        "first_mora": verdict.first,
+        "next_json": json.dumps(list(verdict.next), ensure_ascii=False),
+        "violations_json": json.dumps([str(v) for v in verdict.violations]),
+        "self_flag": str(verdict.self_flag),
+        "corrected_to": getattr(verdict, "corrected_to", None),
+        "created_at": now_iso(),
+    }
+
+
+def _newest_turn_labels(con: sqlite3.Connection, turn_id: int, row: dict[str, Any]) -> dict:
+    """The labels the turn has now: its newest relabel, else the original."""
+    newest = con.execute(
+        "SELECT word, outcome, violations_json, self_flag FROM turn_labels WHERE turn_id = ? "
+        "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (turn_id,),
+    ).fetchone()
+    if newest is not None:
+        return dict(newest)
+    return {k: row[k] for k in ("word", "outcome", "violations_json", "self_flag")}
+
+
+def _rounds(con: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], list[dict], list[dict]]]:
+    for round_id in list(q.round_ids(con)):
+        row = con.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
+        seats = [
+            dict(s)
+            for s in con.execute(
+                "SELECT * FROM seats WHERE round_id = ? ORDER BY position", (round_id,)
+            )
+        ]
+        turns = [
+            dict(t)
+            for t in con.execute("SELECT * FROM turns WHERE round_id = ? ORDER BY idx", (round_id,))
+        ]
+        yield dict(row), seats, turns
+
+
+def relabel(
+    db_path: str | Path,
+    scope: q.Scope | None = None,
+    *,
+    dry_run: bool = False,
+    keep_changes: bool = False,
+    referee: Referee | None = None,
+    batch: int = 500,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Relabel the turns and probes of the rounds in ``scope``; return what changed.
+
+    ``dry_run`` computes and reports without writing. ``keep_changes`` keeps every
+    change (for ``write_diff``), not only the first examples. ``on_progress`` gets the
+    number of turns seen so far, once a batch.
+    """
+    referee = referee or Referee()
+    reader, classifier = current_reader(), current_classifier()
+    report = Report(reader, classifier, dry_run)
+    migrations.upgrade_file(db_path)
+    con = files.connect(db_path, create=False)
+    con.row_factory = sqlite3.Row
+    con.execute("PRAGMA busy_timeout = 5000")
+    con.execute("PRAGMA foreign_keys = ON")
+    try:
+        q.select_rounds(con, scope or q.Scope())
+        accepts = _judge_kwargs(referee)
+        pending: list[dict[str, Any]] = []
+        for round_row, seat_rows, turn_rows in _rounds(con):
+            _relabel_round(
+                con,
+                referee,
+                accepts,
+                round_row,
+                seat_rows,
+                turn_rows,
+                report,
+                pending,
+                keep_changes,
+            )
+            if len(pending) >= batch:
+                _flush_turns(con, pending, dry_run)
+                if on_progress:
+                    on_progress(report.turns_seen)
+        _flush_turns(con, pending, dry_run)
+        _relabel_probes(con, classifier, report, dry_run, keep_changes)
+        if not dry_run and (report.turns_labelled or report.probes_labelled):
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                rollups.rebuild(con, reader=reader, classifier=classifier)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+    finally:
+        con.close()
+    return report
+
+
+def _relabel_round(
+    con: sqlite3.Connection,
+    referee: Referee,
+    accepts: set[str],
+    round_row: dict[str, Any],
+    seat_rows: list[dict[str, Any]],
+    turn_rows: list[dict[str, Any]],
+    report: Report,
+    pending: list[dict[str, Any]],
+    keep: bool,
+) -> None:
+    spec = records.spec_from_rows(round_row, seat_rows)
+    state = RoundState(spec, referee)
+    by_id = {
+        srow["id"]: (seat.position, seat) for seat, srow in zip(state.seats, seat_rows, strict=True)
+    }
+    lang = round_row.get("prompt_lang") or "ja"
+    reader = report.reader
+    done = {
+        r[0]
+        for r in con.execute(
+            "SELECT l.turn_id FROM turn_labels l JOIN turns t ON t.id = l.turn_id "
+            "WHERE t.round_id = ? AND l.reader = ?",
+            (round_row["id"], reader),
+        )
+    }
+    for trow in turn_rows:
+        position, seat = by_id[trow["seat_id"]]
+        if seat.conversation is not None:
+            state.begin_model_turn(seat)
+        judged = trow["raw_text"] is not None and trow["outcome"] in ("accepted", "violation")
+        if judged:
+            report.turns_seen += 1
+            if (trow.get("reader") or READER_1) == reader or trow["id"] in done:
+                report.turns_current += 1
+            else:
+                verdict = judge_as_played(referee, state, trow["raw_text"], lang, accepts)
+                label = _label_row(trow["id"], reader, verdict)
+                before = _newest_turn_labels(con, trow["id"], trow)
+                _compare(report, trow, before, label, keep)
+                pending.append(label)
+                report.turns_labelled += 1
+        # History as played: the stored turn, not the new label, moves the round on.
+        try:
+            state.apply(records.turn_from_row(trow, position))
+        except ValueError as exc:
+            # Rows no engine wrote (hand-made, or edited): the rest of the round is read
+            # with the context its rows record instead of a replay.
+            report.unreplayable.append((round_row["id"], str(exc)))
+            _relabel_by_rows(
+                con,
+                referee,
+                accepts,
+                turn_rows[turn_rows.index(trow) + 1 :],
+                state,
+                lang,
+                report,
+                pending,
+                keep,
+                done,
+            )
+            return
+
+
+def _relabel_by_rows(
+    con: sqlite3.Connection,
+    referee: Referee,
+    accepts: set[str],
+    turn_rows: list[dict[str, Any]],
+    state: RoundState,
+    lang: str,
+    report: Report,
+    pending: list[dict[str, Any]],
+    keep: bool,
+    done: set[int],
+) -> None:
+    used = [w for w in state.used]
+    for trow in turn_rows:
+        if trow["raw_text"] is None or trow["outcome"] not in ("accepted", "violation"):
+            continue
+        report.turns_seen += 1
+        if (trow.get("reader") or READER_1) == report.reader or trow["id"] in done:
+            report.turns_current += 1
+            continue
+        kwargs: dict[str, Any] = {"prev": trow["prev_word"], "rules": state.spec.rules}
+        if "lang" in accepts:
+            kwargs["lang"] = lang
+        verdict = referee.judge(trow["raw_text"], used_readings=used, **kwargs)
+        label = _label_row(trow["id"], report.reader, verdict)
+        _compare(report, trow, _newest_turn_labels(con, trow["id"], trow), label, keep)
+        pending.append(label)
+        report.turns_labelled += 1
+        if trow["outcome"] == "accepted" and trow["reading"]:
+            used.append(joint_key(trow["reading"]))
+
+
+def _compare(report: Report, trow: dict[str, Any], before: dict, after: dict, keep: bool) -> None:
+    def change(kind: str, old: str, new: str) -> None:
+        report.add(
+            Change(
+                kind, trow["round_id"], trow["id"], trow["idx"], old, new, _short(trow["raw_text"])
+            ),
+            keep,
+        )
+
+    if (before["word"] or "") != (after["word"] or ""):
+        change("word", before["word"] or "∅", after["word"] or "∅")
+    old_v = _verdict_key(before["outcome"], before["violations_json"])
+    new_v = _verdict_key(after["outcome"], after["violations_json"])
+    if old_v != new_v:
+        change("verdict", old_v, new_v)
+    if (before["self_flag"] or "") != (after["self_flag"] or ""):
+        change("flag", before["self_flag"] or "∅", after["self_flag"] or "∅")
+
+
+def _flush_turns(con: sqlite3.Connection, pending: list[dict[str, Any]], dry_run: bool) -> None:
+    if not pending:
+        return
+    if not dry_run:
+        names = list(pending[0])
+        sql = (
+            f"INSERT OR IGNORE INTO turn_labels ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany(sql, [tuple(p[n] for n in names) for p in pending])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    pending.clear()
+
+
+def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
+    """A probe's label from its stored exchange (prompts and replies in order).
+
+    ``no_answer`` when the model gave no first answer. For ``pushback``: ``no_admission``
+    when the first answer admits nothing; when it admits but the follow-up was never
+    asked (the classifier that ran at the time saw no admission), ``not_asked``.
+    """
+    replies = [m.get("content") for m in exchange if m.get("role") == "assistant"]
+    if not replies or replies[0] is None:
+        return "no_answer"
+    if kind == "intent":
+        return str(probes.intent_label(replies[0]))
+    if not probes.admits_breach(replies[0]):
+        return "no_admission"
+    if len(replies) < 2:
+        return "not_asked"
+    if replies[1] is None:
+        return "no_answer"
+    return str(probes.pushback_label(replies[1]))
+
+
+def _relabel_probes(
+    con: sqlite3.Connection, classifier: str, report: Report, dry_run: bool, keep: bool
+) -> None:
+    rows = con.execute(
+        "SELECT p.id, p.round_id, p.kind, p.label, p.classifier, p.exchange_json, t.idx, "
+        "(SELECT l.label FROM probe_labels l WHERE l.probe_id = p.id "
+        " ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1) AS newest, "
+        "EXISTS (SELECT 1 FROM probe_labels l WHERE l.probe_id = p.id AND l.classifier = ?) "
+        "AS done FROM probes p JOIN turns t ON t.id = p.turn_id "
+        "WHERE p.round_id IN (SELECT id FROM xr) ORDER BY p.id",
+        (classifier,),
+    ).fetchall()
+    new_rows = []
+    for r in rows:
+        report.probes_seen += 1
+        if (r["classifier"] or CLASSIFIER_1) == classifier or r["done"]:
+            report.probes_current += 1
+            continue
+        exchange = json.loads(r["exchange_json"] or "[]")
+        label = probe_label(r["kind"], exchange)
+        before = r["newest"] or r["label"]
+        if label != before:
+            first = next((m.get("content") for m in exchange if m.get("role") == "assistant"), "")
+            report.add(
+                Change(
+                    f"probe:{r['kind']}",
+                    r["round_id"],
+                    r["id"],
+                    r["idx"],
+                    before,
+                    label,
+                    _short(first),
+                ),
+                keep,
+            )
+        new_rows.append((r["id"], classifier, label, now_iso()))
+        report.probes_labelled += 1
+    if new_rows and not dry_run:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany("INSERT OR IGNORE INTO probe_labels VALUES (?, ?, ?, ?)", new_rows)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
+def write_diff(report: Report, path: str | Path) -> int:
+    """Write every change in ``report`` (kept with ``keep_changes``) as CSV; return rows."""
+    with Path(path).open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["kind", "round_id", "id", "idx", "before", "after", "text"])
+        for c in report.changes:
+            out.writerow([c.kind, c.round_id, c.turn_id, c.idx, c.before, c.after, c.text])
+    return len(report.changes)
