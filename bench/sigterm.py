@@ -62,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from players import start_server
 
+from bot.cli import ARENA_DRAIN_S
 from bot.referee.judge import Referee
 from bot.rounds import records
 from bot.rounds.state import RoundState
@@ -216,7 +217,16 @@ def check_rounds(
                     f"{t['violations_json']}) has no probe {sorted(missing)}"
                 )
         winner = state.winner.position if state.winner else None
-        if state.over and status == "running":
+        last = turns[-1] if turns else None
+        probes_owed = (
+            last is not None
+            and last["outcome"] == "violation"
+            and bool(last["word"])
+            and bool(set(spec.probes) - done.get(last["id"], set()))
+        )
+        if state.over and status == "running" and probes_owed and not final:
+            pass  # its probes were cut at the deadline: the resume asks them, then finishes
+        elif state.over and status == "running":
             undone.add(rid)
             problems.append(
                 f"{DECIDED}round {rid} was decided at turn {decided_at} "
@@ -392,9 +402,7 @@ def run_trial(
     trial.dropped_probes = asked["probe"] - made["probe"]
     # At the deadline the calls still in flight are cancelled whole, by design (their
     # turns are asked again on resume): not lost. Before it, nothing may be dropped.
-    trial.deadline = "cancelled after it was decided" in stderr or (
-        trial.shutdown_s is not None and trial.shutdown_s >= SHUTDOWN_LIMIT_S
-    )
+    trial.deadline = trial.shutdown_s is not None and trial.shutdown_s >= ARENA_DRAIN_S - 0.05
     if trial.deadline:
         pass
     elif trial.dropped_turns:

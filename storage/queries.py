@@ -18,7 +18,12 @@ from typing import Any
 from storage import files
 from storage.migrations import LATEST
 
-TABLES = ("rounds", "seats", "turns", "probes", "calls")
+TABLES = ("rounds", "seats", "turns", "probes", "calls", "turn_labels", "probe_labels")
+# Relabelled labels (schema 5) belong to a turn or a probe, not directly to a round.
+_LABELS = {
+    "turn_labels": ("turn_id", "turns", "reader"),
+    "probe_labels": ("probe_id", "probes", "classifier"),
+}
 GROUP = ("player_key", "model", "channel_id", "prompt_lang")
 _G = ", ".join(GROUP)
 _SG = ", ".join("sg." + g for g in GROUP)
@@ -259,6 +264,12 @@ def _needs_neutralising(name: str, sql_type: str) -> bool:
 def _scoped(table: str) -> str:
     if table not in TABLES:
         raise ValueError(table)
+    if table in _LABELS:
+        owner, parent, version = _LABELS[table]
+        return (
+            f"FROM {table} x WHERE x.{owner} IN (SELECT id FROM {parent} "
+            f"WHERE round_id IN (SELECT id FROM xr)) ORDER BY x.{owner}, x.created_at, x.{version}"
+        )
     key = "id" if table == "rounds" else "round_id"
     # ``+`` keeps the planner on the table's id order instead of the round index, which
     # would need a sort holding every row.
@@ -308,6 +319,8 @@ _ORDER_KEYS = {
     "turns": ("id", "idx"),
     "probes": ("id", "turn_id"),
     "calls": ("turn_id", "probe_id"),
+    "turn_labels": ("turn_id",),
+    "probe_labels": ("probe_id",),
 }
 
 
@@ -327,6 +340,14 @@ def json_event_sql(
         for r in con.execute(f"PRAGMA table_info({table})")
     )
     keys = "".join(f", x.{k}" for k in _ORDER_KEYS[table])
+    if table in _LABELS:
+        owner, parent, vcol = _LABELS[table]
+        return (
+            f"SELECT json_object('format_version', {int(format_version)}, "
+            f"'schema_version', {int(version)}, 'type', '{kind}', {fields})"
+            f"{keys} FROM {table} x WHERE x.{owner} IN (SELECT id FROM {parent} "
+            f"WHERE round_id = ?) ORDER BY x.{owner}, x.created_at, x.{vcol}"
+        )
     key = "id" if table == "rounds" else "round_id"
     return (
         f"SELECT json_object('format_version', {int(format_version)}, "

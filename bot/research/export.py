@@ -30,7 +30,7 @@ from storage import queries as q
 Format = Literal["csv", "jsonl"]
 # The shape of the exported files, apart from the database's schema version (an index-only
 # migration changes that, not this): bumped only when a file's columns or fields change.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: reader/classifier versions, relabelled labels (schema 5)
 MANIFEST = "manifest.json"
 # A cell the export neutralised (storage.queries: a leading quote added to text that
 # starts, after any quotes, with = + - @ tab or CR).
@@ -160,7 +160,11 @@ def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
     version = q.schema_version(con)
     sql = {
         t: q.json_event_sql(con, t, version, kind, EXPORT_FORMAT)
-        for t, kind in zip(q.TABLES, ("round", "seat", "turn", "probe", "call"), strict=True)
+        for t, kind in zip(
+            q.TABLES,
+            ("round", "seat", "turn", "probe", "call", "turn_label", "probe_label"),
+            strict=True,
+        )
     }
     cur = con.cursor()
     cur.row_factory = None
@@ -175,6 +179,12 @@ def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
                     calls_by_probe[probe_id].append(text)
                 else:
                     calls_by_turn[turn_id].append(text)
+            labels_of_turn: dict[int, list[str]] = defaultdict(list)
+            for text, turn_id in rows["turn_labels"]:
+                labels_of_turn[turn_id].append(text)
+            labels_of_probe: dict[int, list[str]] = defaultdict(list)
+            for text, probe_id in rows["probe_labels"]:
+                labels_of_probe[probe_id].append(text)
             probes_by_turn: dict[int, list[tuple[str, int]]] = defaultdict(list)
             for text, probe_id, turn_id in rows["probes"]:
                 probes_by_turn[turn_id].append((text, probe_id))
@@ -182,16 +192,23 @@ def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
             lines += [text for (text,) in rows["seats"]]
             for text, turn_id, _ in sorted(rows["turns"], key=lambda t: t[2]):
                 lines.append(text)
+                lines += labels_of_turn.pop(turn_id, ())
                 lines += calls_by_turn.pop(turn_id, ())
                 for probe_text, probe_id in probes_by_turn.pop(turn_id, ()):
                     lines.append(probe_text)
+                    lines += labels_of_probe.pop(probe_id, ())
                     lines += calls_by_probe.pop(probe_id, ())
             # Anything the order above did not reach still goes out, after the turns.
             for probes in probes_by_turn.values():
                 for probe_text, probe_id in probes:
                     lines.append(probe_text)
                     lines += calls_by_probe.pop(probe_id, ())
-            for texts in (*calls_by_turn.values(), *calls_by_probe.values()):
+            for texts in (
+                *labels_of_turn.values(),
+                *labels_of_probe.values(),
+                *calls_by_turn.values(),
+                *calls_by_probe.values(),
+            ):
                 lines += texts
             f.write("\n".join(lines))
             f.write("\n")
@@ -221,16 +238,22 @@ def export(
         q.select_rounds(con, scope or q.Scope())
         with _staged(out) as staged:
             counts = _csv(con, staged) if fmt == "csv" else _jsonl(con, staged)
-            _write_manifest(staged, fmt, q.schema_version(con), counts)
+            labels = q.label_versions(con, scope or q.Scope())
+            _write_manifest(staged, fmt, q.schema_version(con), counts, labels)
         return counts
     finally:
         con.close()
 
 
 def _write_manifest(
-    staged: _Staged, fmt: Format, schema_version: int, counts: dict[str, int]
+    staged: _Staged,
+    fmt: Format,
+    schema_version: int,
+    counts: dict[str, int],
+    labels: dict[str, dict[str, int]],
 ) -> None:
-    """``manifest.json``: what the files are (format and schema versions, rows per table)."""
+    """``manifest.json``: what the files are (format and schema versions, rows per table,
+    and which reader and probe classifier versions made the newest labels in them)."""
     files = ["events.jsonl"] if fmt == "jsonl" else [f"{t}.csv" for t in q.TABLES]
     manifest = {
         "format": f"mikan-export-{fmt}",
@@ -239,6 +262,7 @@ def _write_manifest(
         "app_version": __version__,
         "files": files,
         "rows": counts,
+        "labels": labels,
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
     with staged.open(MANIFEST, "w", encoding="utf-8") as f:

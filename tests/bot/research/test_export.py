@@ -73,7 +73,9 @@ def db_rows(path: Path, table: str) -> list[dict]:
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in con.execute(f"SELECT * FROM {table} ORDER BY id")]
+        order = {"turn_labels": "turn_id, created_at", "probe_labels": "probe_id, created_at"}
+        sql = f"SELECT * FROM {table} ORDER BY {order.get(table, 'id')}"
+        return [dict(r) for r in con.execute(sql)]
     finally:
         con.close()
 

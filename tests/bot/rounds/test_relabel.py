@@ -250,3 +250,29 @@ def test_write_diff_writes_every_kept_change(tmp_path: Path) -> None:
     change = relabel_mod.Change("word", 1, 2, 0, "a", "b", "text")
     report.add(change, keep=True)
     assert write_diff(report, tmp_path / "d.csv") == 1
+
+
+async def test_exports_carry_the_new_labels_after_their_turn_and_name_the_versions(
+    tmp_path: Path,
+) -> None:
+    from bot.research.export import MANIFEST, export
+
+    path = tmp_path / "r.sqlite3"
+    await _played(path)
+    relabel(path)
+    out = tmp_path / "jsonl"
+    counts = export(path, out, "jsonl")
+    assert counts["turn_labels"] == 3
+    lines = [json.loads(x) for x in (out / "events.jsonl").read_text("utf-8").splitlines()]
+    kinds = [x["type"] for x in lines]
+    # Each relabel follows its own turn.
+    for i, x in enumerate(lines):
+        if x["type"] == "turn_label":
+            assert lines[i - 1]["type"] == "turn" and lines[i - 1]["id"] == x["turn_id"]
+    assert kinds.count("turn_label") == 3
+    manifest = json.loads((out / MANIFEST).read_text("utf-8"))
+    assert manifest["labels"]["turns"] == {VERSION: 3}
+    csv_out = tmp_path / "csv"
+    export(path, csv_out, "csv")
+    rows = (csv_out / "turn_labels.csv").read_text("utf-8").splitlines()
+    assert rows[0].startswith("turn_id,reader,outcome,word") and len(rows) == 4
