@@ -839,6 +839,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The ``mikan`` process: ``main`` with the signal windows around it closed.
+
+    Before a command has installed its own stop handlers (start-up), SIGTERM is made
+    what Ctrl-C already is, an interrupt that ends the command with 130 and no
+    traceback; once ``main`` has returned, the work is done and a late SIGINT or
+    SIGTERM is ignored, so the process ends with its own exit code, not killed by the
+    signal or printing a KeyboardInterrupt from the interpreter's teardown.
+    """
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = 130
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise SystemExit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``mikan`` with ``argv`` (default: the process's) and return its exit code.
 

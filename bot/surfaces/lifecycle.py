@@ -36,14 +36,20 @@ def install_stop_handlers(
         else:
             stop.set()
 
+    previous = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            previous[sig] = signal.getsignal(sig)
             loop.add_signal_handler(sig, on_signal)
             installed.append(sig)
 
     def remove() -> None:
         for sig in installed:
             loop.remove_signal_handler(sig)
+            # asyncio leaves SIG_DFL behind (death by SIGTERM); put back what was there.
+            if previous.get(sig) is not None:
+                with contextlib.suppress(ValueError, TypeError):
+                    signal.signal(sig, previous[sig])
 
     return remove
 
