@@ -15,8 +15,7 @@ from typing import Any
 from bot import __version__
 from bot.players.base import Adapter, CallRecord, now_iso
 from bot.referee.rules import Rules
-from bot.rounds import probes as _probes
-from bot.rounds.probes import PROBE_VERSION
+from bot.rounds.probes import CLASSIFIER_VERSION, PROBE_VERSION
 from bot.rounds.prompts import PROMPT_VERSIONS
 from bot.rounds.state import RoundSpec, SeatSpec, SeatState, TurnRecord
 
@@ -170,7 +169,7 @@ def probe_row(
         "label": label,
         "exchange_json": json.dumps(exchange, ensure_ascii=False),
         "created_at": now_iso(),
-        "classifier": getattr(_probes, "CLASSIFIER_VERSION", "probe-labels-1"),
+        "classifier": CLASSIFIER_VERSION,
     }
 
 

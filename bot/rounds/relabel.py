@@ -11,8 +11,12 @@ answers are classified again from their stored exchange into ``probe_labels``.
 Idempotent and resumable: a turn (probe) that already has a label of the current
 version, or was labelled by it when played, is skipped; labels are committed a batch at
 a time, so an interrupted run loses at most the batch in flight and the next run carries
-on. After writing, the statistics rollups are rebuilt from the newest labels (one
-transaction). Synchronous: for the command line (the bot does not relabel).
+on. After writing, the statistics rollups are rebuilt from the newest labels, in the
+transaction that commits the run's last labels (each batch holds its newest back): a
+run cut before that commit leaves labels for the next run to write, which then
+rebuilds (a rebuild in a transaction of its own, cut, would leave every label written
+and the rollups stale, with nothing left for a rerun to do). Synchronous: for the
+command line (the bot does not relabel).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def _reader_module_version() -> str:
 
 def current_classifier() -> str:
     """The version of the probe-answer classifiers this code runs."""
-    return str(getattr(probes, "CLASSIFIER_VERSION", CLASSIFIER_1))
+    return probes.CLASSIFIER_VERSION
 
 
 @dataclass(slots=True)
@@ -182,16 +186,35 @@ def _label_row(turn_id: int, reader: str, verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def _newest_turn_labels(con: sqlite3.Connection, turn_id: int, row: dict[str, Any]) -> dict:
+_COMPARED = ("word", "outcome", "violations_json", "self_flag")
+
+
+def _round_labels(
+    con: sqlite3.Connection, round_id: int, reader: str
+) -> tuple[set[int], dict[int, dict[str, Any]]]:
+    """The round's turns ``reader`` already labelled, and each relabelled turn's newest labels.
+
+    One query a round (not one a turn): every ``turn_labels`` row of the round, oldest
+    first, so the last one seen per turn is its newest.
+    """
+    done: set[int] = set()
+    newest: dict[int, dict[str, Any]] = {}
+    for turn_id, version, *labels in con.execute(
+        f"SELECT l.turn_id, l.reader, {', '.join('l.' + k for k in _COMPARED)} "
+        "FROM turns t JOIN turn_labels l ON l.turn_id = t.id WHERE t.round_id = ? "
+        "ORDER BY l.turn_id, l.created_at, l.rowid",
+        (round_id,),
+    ):
+        newest[turn_id] = dict(zip(_COMPARED, labels, strict=True))
+        if version == reader:
+            done.add(turn_id)
+    return done, newest
+
+
+def _labels_now(newest: dict[int, dict[str, Any]], row: dict[str, Any]) -> dict[str, Any]:
     """The labels the turn has now: its newest relabel, else the original."""
-    newest = con.execute(
-        "SELECT word, outcome, violations_json, self_flag FROM turn_labels WHERE turn_id = ? "
-        "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-        (turn_id,),
-    ).fetchone()
-    if newest is not None:
-        return dict(newest)
-    return {k: row[k] for k in ("word", "outcome", "violations_json", "self_flag")}
+    found = newest.get(row["id"])
+    return found if found is not None else {k: row[k] for k in _COMPARED}
 
 
 def _rounds(con: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], list[dict], list[dict]]]:
@@ -250,20 +273,23 @@ def relabel(
                 pending,
                 keep_changes,
             )
-            if len(pending) >= batch:
-                _flush_turns(con, pending, dry_run)
+            if len(pending) > batch:
+                _commit_but_newest(con, pending, _insert_turn_labels, dry_run)
                 if on_progress:
                     on_progress(report.turns_seen)
-        _flush_turns(con, pending, dry_run)
-        _relabel_probes(con, classifier, report, dry_run, keep_changes)
-        if not dry_run and (report.turns_labelled or report.probes_labelled):
+        probe_rows = _relabel_probes(con, classifier, report, dry_run, keep_changes, batch)
+        # The run's last labels (held back from the batches) commit with the rebuild.
+        if not dry_run and (pending or probe_rows):
             con.execute("BEGIN IMMEDIATE")
             try:
+                _insert_turn_labels(con, pending)
+                _insert_probe_labels(con, probe_rows)
                 rollups.rebuild(con, reader=reader, classifier=classifier)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+        pending.clear()
     finally:
         con.close()
     return report
@@ -287,14 +313,7 @@ def _relabel_round(
     }
     lang = round_row.get("prompt_lang") or "ja"
     reader = report.reader
-    done = {
-        r[0]
-        for r in con.execute(
-            "SELECT l.turn_id FROM turn_labels l JOIN turns t ON t.id = l.turn_id "
-            "WHERE t.round_id = ? AND l.reader = ?",
-            (round_row["id"], reader),
-        )
-    }
+    done, newest = _round_labels(con, round_row["id"], reader)
     for trow in turn_rows:
         position, seat = by_id[trow["seat_id"]]
         if seat.conversation is not None:
@@ -307,8 +326,7 @@ def _relabel_round(
             else:
                 verdict = judge_as_played(referee, state, trow["raw_text"], lang, accepts)
                 label = _label_row(trow["id"], reader, verdict)
-                before = _newest_turn_labels(con, trow["id"], trow)
-                _compare(report, trow, before, label, keep)
+                _compare(report, trow, _labels_now(newest, trow), label, keep)
                 pending.append(label)
                 report.turns_labelled += 1
         # History as played: the stored turn, not the new label, moves the round on.
@@ -319,7 +337,6 @@ def _relabel_round(
             # with the context its rows record instead of a replay.
             report.unreplayable.append((round_row["id"], str(exc)))
             _relabel_by_rows(
-                con,
                 referee,
                 accepts,
                 turn_rows[turn_rows.index(trow) + 1 :],
@@ -329,12 +346,12 @@ def _relabel_round(
                 pending,
                 keep,
                 done,
+                newest,
             )
             return
 
 
 def _relabel_by_rows(
-    con: sqlite3.Connection,
     referee: Referee,
     accepts: set[str],
     turn_rows: list[dict[str, Any]],
@@ -344,6 +361,7 @@ def _relabel_by_rows(
     pending: list[dict[str, Any]],
     keep: bool,
     done: set[int],
+    newest: dict[int, dict[str, Any]],
 ) -> None:
     used = [w for w in state.used]
     for trow in turn_rows:
@@ -358,7 +376,7 @@ def _relabel_by_rows(
             kwargs["lang"] = lang
         verdict = referee.judge(trow["raw_text"], used_readings=used, **kwargs)
         label = _label_row(trow["id"], report.reader, verdict)
-        _compare(report, trow, _newest_turn_labels(con, trow["id"], trow), label, keep)
+        _compare(report, trow, _labels_now(newest, trow), label, keep)
         pending.append(label)
         report.turns_labelled += 1
         if trow["outcome"] == "accepted" and trow["reading"]:
@@ -384,23 +402,44 @@ def _compare(report: Report, trow: dict[str, Any], before: dict, after: dict, ke
         change("flag", before["self_flag"] or "∅", after["self_flag"] or "∅")
 
 
-def _flush_turns(con: sqlite3.Connection, pending: list[dict[str, Any]], dry_run: bool) -> None:
-    if not pending:
+def _insert_turn_labels(con: sqlite3.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert label rows (in the caller's transaction)."""
+    if not rows:
         return
-    if not dry_run:
-        names = list(pending[0])
-        sql = (
-            f"INSERT OR IGNORE INTO turn_labels ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)})"
-        )
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            con.executemany(sql, [tuple(p[n] for n in names) for p in pending])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    pending.clear()
+    names = list(rows[0])
+    sql = (
+        f"INSERT OR IGNORE INTO turn_labels ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
+    con.executemany(sql, [tuple(p[n] for n in names) for p in rows])
+
+
+def _insert_probe_labels(con: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert probe label rows (in the caller's transaction)."""
+    if rows:
+        con.executemany("INSERT OR IGNORE INTO probe_labels VALUES (?, ?, ?, ?)", rows)
+
+
+def _commit_but_newest(
+    con: sqlite3.Connection,
+    pending: list[Any],
+    insert: Callable[[sqlite3.Connection, list[Any]], None],
+    dry_run: bool,
+) -> None:
+    """Commit all of ``pending`` but its newest row as one batch (nothing in a dry run);
+    leave only that row in it. Held back, the run's last label commits with the rollup
+    rebuild, so a run cut after its last batch still leaves its next run a label to write
+    (and the rollups to rebuild)."""
+    batch, pending[:] = pending[:-1], pending[-1:]
+    if not batch or dry_run:
+        return
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        insert(con, batch)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
@@ -424,19 +463,51 @@ def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
     return str(probes.pushback_label(replies[1]))
 
 
-def _relabel_probes(
-    con: sqlite3.Connection, classifier: str, report: Report, dry_run: bool, keep: bool
-) -> None:
-    rows = con.execute(
+_PROBE_PAGE = 2000  # probes read at a time (their exchanges are long)
+
+
+def _probe_pages(con: sqlite3.Connection, classifier: str) -> Iterator[list[sqlite3.Row]]:
+    """The probes in scope, by id, a page at a time; each page its own query, so label
+    batches can commit between pages."""
+    after = 0
+    while rows := con.execute(
         "SELECT p.id, p.round_id, p.kind, p.label, p.classifier, p.exchange_json, t.idx, "
         "(SELECT l.label FROM probe_labels l WHERE l.probe_id = p.id "
         " ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1) AS newest, "
         "EXISTS (SELECT 1 FROM probe_labels l WHERE l.probe_id = p.id AND l.classifier = ?) "
         "AS done FROM probes p JOIN turns t ON t.id = p.turn_id "
-        "WHERE p.round_id IN (SELECT id FROM xr) ORDER BY p.id",
-        (classifier,),
-    ).fetchall()
-    new_rows = []
+        "WHERE p.round_id IN (SELECT id FROM xr) AND p.id > ? ORDER BY p.id LIMIT ?",
+        (classifier, after, _PROBE_PAGE),
+    ).fetchall():
+        yield rows
+        after = rows[-1]["id"]
+
+
+def _relabel_probes(
+    con: sqlite3.Connection,
+    classifier: str,
+    report: Report,
+    dry_run: bool,
+    keep: bool,
+    batch: int = 500,
+) -> list[tuple[Any, ...]]:
+    """Classify the probes in scope again, committing the labels a batch at a time;
+    return the ones held back for the closing transaction (``_commit_but_newest``)."""
+    new_rows: list[tuple[Any, ...]] = []
+    for page in _probe_pages(con, classifier):
+        _relabel_probe_rows(page, classifier, report, keep, new_rows)
+        if len(new_rows) > batch:
+            _commit_but_newest(con, new_rows, _insert_probe_labels, dry_run)
+    return new_rows
+
+
+def _relabel_probe_rows(
+    rows: list[sqlite3.Row],
+    classifier: str,
+    report: Report,
+    keep: bool,
+    new_rows: list[tuple[Any, ...]],
+) -> None:
     for r in rows:
         report.probes_seen += 1
         if (r["classifier"] or CLASSIFIER_1) == classifier or r["done"]:
@@ -461,14 +532,6 @@ def _relabel_probes(
             )
         new_rows.append((r["id"], classifier, label, now_iso()))
         report.probes_labelled += 1
-    if new_rows and not dry_run:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            con.executemany("INSERT OR IGNORE INTO probe_labels VALUES (?, ?, ?, ?)", new_rows)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
 
 def write_diff(report: Report, path: str | Path) -> int:
