@@ -14,6 +14,9 @@ model players per round, probes on, SQLite on disk (WAL), as `mikan arena` runs 
    bot does, its HTTP client included, amortised over all turns).
 3. In a fresh process: peak RSS with M rounds in flight at once (and the RSS before
    them, after the analyser is loaded; the Sudachi dictionary is memory-mapped).
+
+``python bench/arena.py --workers [bench/workers.py options]`` runs bench/workers.py
+instead: one against four `mikan arena` processes on one database, slow players.
 """
 
 from __future__ import annotations
@@ -126,6 +129,13 @@ async def warm() -> None:
 
 
 def main() -> None:
+    if "--workers" in sys.argv:
+        # Several `mikan arena` processes on one database, slow players: bench/workers.py.
+        sys.argv.remove("--workers")
+        import workers
+
+        workers.main()
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=256)
     ap.add_argument("--concurrency", type=int, default=64)
