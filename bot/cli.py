@@ -733,7 +733,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             'Reads one JSON object a line: {"text": str, "prev": str|null, "used": [str], '
             '"rules": {...}} and writes one verdict a line: {"word", "reading", "first", '
-            '"next", "violations", "ok", "self_flag"}. A malformed line gets {"error": ...}.'
+            '"next", "violations", "ok", "self_flag", "corrected_to"}. A malformed line gets '
+            '{"error": ...}.'
         ),
     )
     judge.add_argument(

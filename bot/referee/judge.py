@@ -5,12 +5,11 @@ Pure and total: :meth:`Referee.judge` returns a :class:`Verdict` for any text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from bot.referee.extract import Extracted, extract
 from bot.referee.kana import (
     CHOONPU,
     SOKUON,
@@ -22,9 +21,9 @@ from bot.referee.kana import (
     voicing_variants,
     vowel_of,
 )
-from bot.referee.readings import Analyser, NounStatus, ReadingSource, default_analyser
+from bot.referee.reader import READER_VERSION, Context, Extracted, SelfFlag, extract, read_reply
+from bot.referee.readings import Analyser, Analysis, NounStatus, ReadingSource, default_analyser
 from bot.referee.rules import Rules, Violation
-from bot.referee.selfflag import SelfFlag, classify
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +41,9 @@ class Verdict:
         extracted_from: Which extraction rule found the word, or None when none did.
         candidates: Every reading considered, most likely first (only the furigana
             when the reply gave one).
+        corrected_to: The word a ``self_corrects`` reply offered instead of ``word``
+            (never judged), else None.
+        reader: The version of the reader that found ``word`` and ``self_flag``.
     """
 
     word: str | None
@@ -54,6 +56,8 @@ class Verdict:
     extracted_from: str | None = None
     # Every reading the analyser offered, most likely first (kanji words can have several).
     candidates: tuple[str, ...] = field(default=())
+    corrected_to: str | None = None
+    reader: str = READER_VERSION
 
     @property
     def ok(self) -> bool:
@@ -63,7 +67,7 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         """The shape ``mikan judge`` prints (docs/RULES.md).
 
-        Leaves out ``reading_source``, ``extracted_from`` and ``candidates``.
+        Leaves out ``reading_source``, ``extracted_from``, ``candidates`` and ``reader``.
         """
         return {
             "word": self.word,
@@ -73,6 +77,7 @@ class Verdict:
             "violations": [str(v) for v in self.violations],
             "ok": self.ok,
             "self_flag": str(self.self_flag),
+            "corrected_to": self.corrected_to,
         }
 
 
@@ -137,6 +142,39 @@ class _Read:
     noun: NounStatus
 
 
+# A round has far fewer words than this; a longer list (a stream's request) is not cached.
+_CACHED_USED_WORDS = 512
+
+
+class _Analyses:
+    """One judgement's analyses: the reader and the judge share them, none is made twice.
+
+    The analyser's own cache may be off (or the word too rare to stay in it).
+    """
+
+    __slots__ = ("_analyse", "_memo")
+
+    def __init__(self, analyse: Callable[[str], Analysis]) -> None:
+        self._analyse = analyse
+        self._memo: dict[str, Analysis] = {}
+
+    def analyse(self, surface: str) -> Analysis:
+        """The analysis of ``surface``, made at most once per judgement."""
+        found = self._memo.get(surface)
+        if found is None:
+            found = self._memo[surface] = self._analyse(surface)
+        return found
+
+    def reading_of(self, surface: str) -> str | None:
+        """The most likely reading of ``surface``, or None."""
+        readings = self.analyse(surface).readings
+        return readings[0][0] if readings else None
+
+    def is_word(self, surface: str) -> bool:
+        """False when the analyser knows ``surface`` as something other than a noun."""
+        return self.analyse(surface).noun is not NounStatus.NOT_A_NOUN
+
+
 class Referee:
     """Judges replies; one can serve a whole process, and it caches played words' readings.
 
@@ -153,9 +191,17 @@ class Referee:
         # Used and previous words come back on every turn of a round.
         self.reading_of = lru_cache(maxsize=1 << 14)(self._reading_of)
         self._used_key = lru_cache(maxsize=1 << 14)(self._used_key_of)
+        # A round's used words come back, one more each turn: a few sets cover them.
+        self._used_set = lru_cache(maxsize=64)(self._used_set_of)
 
-    def _read(self, found: Extracted, allowed: tuple[str, ...] | None, rules: Rules) -> _Read:
-        analysis = self.analyser.analyse(found.surface)
+    def _read(
+        self,
+        found: Extracted,
+        allowed: tuple[str, ...] | None,
+        rules: Rules,
+        analyse: Callable[[str], Analysis],
+    ) -> _Read:
+        analysis = analyse(found.surface)
         if found.furigana:
             noun = analysis.noun
             if noun is not NounStatus.NOUN:
@@ -177,11 +223,25 @@ class Referee:
         found = extract(text) if text else None
         if found is None:
             return None
-        return self._read(found, None, Rules()).reading
+        return self._read(found, None, Rules(), self.analyser.analyse).reading
 
     def _used_key_of(self, word: str) -> str | None:
         reading = self.reading_of(word)
         return joint_key(reading) if reading else None
+
+    def _used_keys(
+        self, used: Iterable[str], used_readings: Iterable[str] | None
+    ) -> frozenset[str]:
+        """Joint keys of the words already played (from readings when the caller has them)."""
+        if used_readings is not None:
+            return frozenset(joint_key(r) for r in used_readings)
+        words = tuple(used)
+        if len(words) > _CACHED_USED_WORDS:  # what a cache entry may hold stays bounded
+            return self._used_set_of(words)
+        return self._used_set(words)
+
+    def _used_set_of(self, used: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(k for k in map(self._used_key, used) if k is not None)
 
     def judge(
         self,
@@ -192,6 +252,7 @@ class Referee:
         rules: Rules | None = None,
         prev_reading: str | None = None,
         used_readings: Iterable[str] | None = None,
+        lang: str = "ja",
     ) -> Verdict:
         """Judge the word in ``text``.
 
@@ -200,32 +261,41 @@ class Referee:
         ``used_readings`` so that nothing is analysed twice.
 
         Args:
-            text: The reply; the word is found in it with :func:`extract`.
-            prev: The previous accepted word, as written; ignored if ``prev_reading``
-                is given. One with no next mora (ends in ん, unreadable) leaves
-                ``wrong_start`` unjudged.
+            text: The reply; the move and the self-flag are read from it by
+                :func:`~bot.referee.reader.read_reply`, which knows this context.
+            prev: The previous accepted word, as written; its reading is ignored if
+                ``prev_reading`` is given. One with no next mora (ends in ん,
+                unreadable) leaves ``wrong_start`` unjudged.
             used: Words already played, as written; compared by joint-normalised
                 reading. Ignored if ``used_readings`` is given.
             rules: The rule set; the defaults if None.
             prev_reading: The previous word's hiragana reading.
             used_readings: Hiragana readings already played.
+            lang: The prompt language (``ja`` or ``en``), passed to the reader.
 
         Returns:
             A verdict for any text: no word, or one without a usable reading, gives
             the single violation ``unreadable``; otherwise every violation found.
+            ``corrected_to`` and ``reader`` say what the reader found beside the move.
         """
         rules = rules or Rules()
-        found = extract(text)
-        flag = classify(text, has_word=found is not None)
-        if found is None:
-            return Verdict(None, None, None, (), (Violation.UNREADABLE,), flag)
-
         if prev_reading is None and prev is not None:
             prev_reading = self.reading_of(prev)
         allowed = next_morae(prev_reading, rules) if prev_reading else None
+        used_keys = self._used_keys(used, used_readings)
+        analyses = _Analyses(self.analyser.analyse)
+        context = Context(prev, prev_reading, used_keys, allowed, lang)
+        read = read_reply(text, context, reading_of=analyses.reading_of, is_word=analyses.is_word)
+        flag, found = read.flag, read.word
+        corrected_to = read.corrected_to.surface if read.corrected_to else None
+        if found is None:
+            return Verdict(
+                None, None, None, (), (Violation.UNREADABLE,), flag, corrected_to=corrected_to
+            )
 
-        read = self._read(found, allowed, rules)
-        if read.reading is None:
+        judged = self._read(found, allowed, rules, analyses.analyse)
+        if judged.reading is None or not judged.reading.strip(CHOONPU + SOKUON):
+            # No reading, or only marks (ー, っ): no mora to judge or continue from.
             return Verdict(
                 found.surface,
                 None,
@@ -234,32 +304,17 @@ class Referee:
                 (Violation.UNREADABLE,),
                 flag,
                 extracted_from=found.source,
+                corrected_to=corrected_to,
             )
-        reading = read.reading
-        if not reading.strip(CHOONPU + SOKUON):
-            # Only marks (ー, っ): there is no mora to judge or continue from.
-            return Verdict(
-                found.surface,
-                None,
-                None,
-                (),
-                (Violation.UNREADABLE,),
-                flag,
-                extracted_from=found.source,
-            )
-        key = joint_key(reading)
-        if used_readings is None:
-            repeated = any(self._used_key(u) == key for u in used)
-        else:
-            repeated = any(joint_key(r) == key for r in used_readings)
+        reading = judged.reading
         ms = morae(reading)
         violations: list[Violation] = []
         if allowed and not fits(reading, allowed, rules):
             violations.append(Violation.WRONG_START)
-        if repeated:
+        if joint_key(reading) in used_keys:
             violations.append(Violation.REPEATED)
-        if rules.dictionary and read.noun is not NounStatus.NOUN:
-            violations.append(Violation(str(read.noun)))
+        if rules.dictionary and judged.noun is not NounStatus.NOUN:
+            violations.append(Violation(str(judged.noun)))
         if len(ms) < rules.min_mora:
             violations.append(Violation.TOO_SHORT)
         if ends_with_n(reading):
@@ -271,7 +326,8 @@ class Referee:
             next=next_morae(reading, rules),
             violations=tuple(violations),
             self_flag=flag,
-            reading_source=read.source,
+            reading_source=judged.source,
             extracted_from=found.source,
-            candidates=read.candidates,
+            candidates=judged.candidates,
+            corrected_to=corrected_to,
         )

@@ -420,6 +420,7 @@ class RoundEngine:
                 prev_reading=state.last_reading,
                 used_readings=state.used,
                 rules=self.spec.rules,
+                lang=self.spec.prompt_lang,
             )
             turn = _turn_from_verdict(
                 state.next_idx, seat.position, required, prev, record.text, verdict, started, t0

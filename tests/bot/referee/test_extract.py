@@ -31,15 +31,18 @@ from bot.referee.extract import extract
         # furigana both ways, fullwidth and ASCII parentheses
         ("蜜柑（みかん）", "蜜柑", "みかん", "line"),
         ("みかん（蜜柑）", "蜜柑", "みかん", "line"),
-        ("目高(めだか)です", None, None, None),  # です makes the line more than a word
+        # a copula or commit phrase after the word is cut off (reader-1 found no word here)
+        ("目高(めだか)です", "目高", "めだか", "line"),
+        ("みかんにします！", "みかん", None, "line"),
         ("「目高（めだか）」", "目高", "めだか", "quote"),
         ("「日本（ニホン）」", "日本", "にほん", "quote"),
         # a romaji or English gloss is not a reading
         ("りんご (ringo)", "りんご", None, "line"),
         ("**すいか**（watermelon）", "すいか", None, "bold"),
-        # self-corrections: the first word written is the word played
+        # self-corrections: the first word written is the word played (reader-1 took the
+        # bold みみず in the second; the reader now reports it as corrected_to)
         ("「みかん」…あっ、「ん」で終わっちゃった。「みみず」にします", "みかん", None, "quote"),
-        ("みかん…じゃなくて、**みみず**！", "みみず", None, "bold"),
+        ("みかん…じゃなくて、**みみず**！", "みかん", None, "line"),
         # halfwidth input
         ("ﾐｶﾝ", "ミカン", None, "line"),
         # leading blank lines

@@ -54,8 +54,6 @@ STYLE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 HIRAGANA = re.compile(r"^[\u3041-\u3096ー]+$")
 WORD_FLAGS = {"continues", "none", "self_corrects"}  # these always play a word
 
-XFAIL = pytest.mark.xfail(strict=False, reason="reader rewrite in progress (issue 15)")
-
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
@@ -195,17 +193,40 @@ def test_every_gold_reply_is_judged_without_raising(
     assert all(probe_report[k]["errors"] == 0 for k in reader.PROBE_KINDS)
 
 
-@XFAIL
-def test_word_accuracy_on_gold(turn_report: dict[str, Any]) -> None:
+# Floors: what the current reader and classifiers reach on the gold set (reader-2,
+# probe-labels-2: word 92.7%, flag 89.2%, intent 93.8%, pushback_first 96.0%,
+# pushback_second 81.1%), so a change that reads worse fails. Targets: issue 15's
+# figures, strict xfails until they are met (then the mark must go).
+TARGET = pytest.mark.xfail(strict=True, reason="issue 15 target not met yet")
+
+
+def test_word_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
+    assert turn_report["word_accuracy"] >= 0.92
+
+
+def test_self_flag_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
+    assert turn_report["flag"]["accuracy"] >= 0.88
+
+
+@TARGET
+def test_word_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> None:
     assert turn_report["word_accuracy"] >= 0.95
 
 
-@XFAIL
-def test_self_flag_accuracy_on_gold(turn_report: dict[str, Any]) -> None:
+@TARGET
+def test_self_flag_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> None:
     assert turn_report["flag"]["accuracy"] >= 0.90
 
 
-@XFAIL
-@pytest.mark.parametrize("kind", reader.PROBE_KINDS)
-def test_probe_accuracy_on_gold(probe_report: dict[str, Any], kind: str) -> None:
-    assert probe_report[kind]["accuracy"] >= 0.85
+@pytest.mark.parametrize(
+    ("kind", "floor"), [("intent", 0.85), ("pushback_first", 0.85), ("pushback_second", 0.80)]
+)
+def test_probe_accuracy_does_not_fall(
+    probe_report: dict[str, Any], kind: str, floor: float
+) -> None:
+    assert probe_report[kind]["accuracy"] >= floor
+
+
+@TARGET
+def test_the_second_pushback_answer_reaches_the_target(probe_report: dict[str, Any]) -> None:
+    assert probe_report["pushback_second"]["accuracy"] >= 0.85

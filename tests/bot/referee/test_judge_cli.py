@@ -29,7 +29,16 @@ def test_one_verdict_per_line_in_order() -> None:
     assert out[0]["violations"] == ["ends_with_n"]
     assert out[1]["violations"] == ["wrong_start"]
     assert out[2]["ok"] is True
-    assert set(out[0]) == {"word", "reading", "first", "next", "violations", "ok", "self_flag"}
+    assert set(out[0]) == {
+        "word",
+        "reading",
+        "first",
+        "next",
+        "violations",
+        "ok",
+        "self_flag",
+        "corrected_to",
+    }
 
 
 def test_malformed_lines_get_an_error_and_the_run_goes_on() -> None:

@@ -80,6 +80,7 @@ def test_mikan_after_umi_ends_with_n(ref: Referee) -> None:
         "violations": ["ends_with_n"],
         "ok": False,
         "self_flag": "none",
+        "corrected_to": None,
     }
 
 

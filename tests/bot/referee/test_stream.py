@@ -14,7 +14,16 @@ from bot.referee.stream import MAX_INT_DIGITS, MAX_LINE_BYTES, judge_line, read_
 
 GOOD_A = json.dumps({"text": "みかん", "prev": "うみ"}).encode()
 GOOD_B = json.dumps({"text": "すずめ"}, ensure_ascii=False).encode()
-VERDICT_KEYS = {"word", "reading", "first", "next", "violations", "ok", "self_flag"}
+VERDICT_KEYS = {
+    "word",
+    "reading",
+    "first",
+    "next",
+    "violations",
+    "ok",
+    "self_flag",
+    "corrected_to",
+}
 
 
 def _outputs(lines: list[bytes]) -> tuple[list[dict], str]:
