@@ -98,8 +98,8 @@ def _turn_from_verdict(
         started_at=started,
         ended_at=now_iso(),
         duration_ms=(time.perf_counter() - t0) * 1000,
-        reader=getattr(verdict, "reader", "reader-1"),
-        corrected_to=getattr(verdict, "corrected_to", None),
+        reader=verdict.reader,
+        corrected_to=verdict.corrected_to,
     )
 
 
