@@ -106,11 +106,12 @@ def _connect(target: Path, *, init: bool, busy_timeout_ms: int) -> sqlite3.Conne
         raw = files.connect(target, create=True)
     raw.row_factory = sqlite3.Row
     try:
+        # First: workers opening one new file at once wait for each other's setup.
+        raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         raw.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a committed transaction survives a killed process.
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
-        raw.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     except BaseException:
         raw.close()
         raise
