@@ -39,6 +39,7 @@ class ConsoleSurface:
         self.pending: deque[str] = deque()
         self.my_turn = False
         self.eof = False
+        self.delivering = False  # a queued line handed to the turn, not yet submitted
 
     # -- input --------------------------------------------------------------------
     def attach(self, engine: RoundEngine, stream: TextIO = sys.stdin) -> None:
@@ -57,10 +58,11 @@ class ConsoleSurface:
         assert self.engine is not None
         if line is None:
             self.eof = True
-            if self.my_turn and not self.pending:
+            # A line on its way to the turn is not lost to the end of input behind it.
+            if self.my_turn and not self.pending and not self.delivering:
                 self.engine.stop("input closed")
             return
-        if self.my_turn and not self.pending:
+        if self.my_turn and not self.pending and not self.delivering:
             result = self.engine.submit(CONSOLE_USER, line)
             if result is SubmitResult.ACCEPTED:
                 self.my_turn = False
@@ -75,14 +77,18 @@ class ConsoleSurface:
         if self.pending:
             line = self.pending.popleft()
             # After emit returns: the engine is then waiting for this line.
+            self.delivering = True
             asyncio.get_running_loop().call_soon(self._deliver, line)
         elif self.eof:
             self.engine.stop("input closed")
 
     def _deliver(self, line: str) -> None:
         assert self.engine is not None
+        self.delivering = False
         if self.engine.submit(CONSOLE_USER, line) is SubmitResult.ACCEPTED:
             self.my_turn = False
+        elif self.eof and not self.pending:
+            self.engine.stop("input closed")
 
     # -- output -------------------------------------------------------------------
     async def emit(self, event: Event) -> None:
