@@ -189,32 +189,41 @@ def _label_row(turn_id: int, reader: str, verdict: Verdict) -> dict[str, Any]:
 _COMPARED = ("word", "outcome", "violations_json", "self_flag")
 
 
-def _round_labels(
-    con: sqlite3.Connection, round_id: int, reader: str
-) -> tuple[set[int], dict[int, dict[str, Any]]]:
-    """The round's turns ``reader`` already labelled, and each relabelled turn's newest labels.
+class _RoundLabels:
+    """A round's stored relabels: which turns ``reader`` already labelled (one query a
+    round, on the indexes alone) and, read only once a turn of the round that has labels
+    is labelled again, each turn's newest labels (not one query a turn)."""
 
-    One query a round (not one a turn): every ``turn_labels`` row of the round, oldest
-    first, so the last one seen per turn is its newest.
-    """
-    done: set[int] = set()
-    newest: dict[int, dict[str, Any]] = {}
-    for turn_id, version, *labels in con.execute(
-        f"SELECT l.turn_id, l.reader, {', '.join('l.' + k for k in _COMPARED)} "
-        "FROM turns t JOIN turn_labels l ON l.turn_id = t.id WHERE t.round_id = ? "
-        "ORDER BY l.turn_id, l.created_at, l.rowid",
-        (round_id,),
-    ):
-        newest[turn_id] = dict(zip(_COMPARED, labels, strict=True))
-        if version == reader:
-            done.add(turn_id)
-    return done, newest
+    def __init__(self, con: sqlite3.Connection, round_id: int, reader: str) -> None:
+        self._con, self._round_id = con, round_id
+        self.done: set[int] = set()
+        self._labelled: set[int] = set()
+        self._newest: dict[int, tuple[Any, ...]] | None = None
+        for turn_id, version in con.execute(
+            "SELECT l.turn_id, l.reader FROM turns t JOIN turn_labels l ON l.turn_id = t.id "
+            "WHERE t.round_id = ?",
+            (round_id,),
+        ):
+            self._labelled.add(turn_id)
+            if version == reader:
+                self.done.add(turn_id)
 
-
-def _labels_now(newest: dict[int, dict[str, Any]], row: dict[str, Any]) -> dict[str, Any]:
-    """The labels the turn has now: its newest relabel, else the original."""
-    found = newest.get(row["id"])
-    return found if found is not None else {k: row[k] for k in _COMPARED}
+    def now(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The labels the turn has now: its newest relabel, else the original."""
+        if row["id"] not in self._labelled:
+            return {k: row[k] for k in _COMPARED}
+        if self._newest is None:
+            # Oldest first: the last row seen per turn is its newest.
+            self._newest = {
+                turn_id: tuple(labels)
+                for turn_id, *labels in self._con.execute(
+                    f"SELECT l.turn_id, {', '.join('l.' + k for k in _COMPARED)} "
+                    "FROM turns t JOIN turn_labels l ON l.turn_id = t.id WHERE t.round_id = ? "
+                    "ORDER BY l.turn_id, l.created_at, l.rowid",
+                    (self._round_id,),
+                )
+            }
+        return dict(zip(_COMPARED, self._newest[row["id"]], strict=True))
 
 
 def _rounds(con: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], list[dict], list[dict]]]:
@@ -313,7 +322,8 @@ def _relabel_round(
     }
     lang = round_row.get("prompt_lang") or "ja"
     reader = report.reader
-    done, newest = _round_labels(con, round_row["id"], reader)
+    labels = _RoundLabels(con, round_row["id"], reader)
+    done = labels.done
     for trow in turn_rows:
         position, seat = by_id[trow["seat_id"]]
         if seat.conversation is not None:
@@ -326,7 +336,7 @@ def _relabel_round(
             else:
                 verdict = judge_as_played(referee, state, trow["raw_text"], lang, accepts)
                 label = _label_row(trow["id"], reader, verdict)
-                _compare(report, trow, _labels_now(newest, trow), label, keep)
+                _compare(report, trow, labels.now(trow), label, keep)
                 pending.append(label)
                 report.turns_labelled += 1
         # History as played: the stored turn, not the new label, moves the round on.
@@ -345,8 +355,7 @@ def _relabel_round(
                 report,
                 pending,
                 keep,
-                done,
-                newest,
+                labels,
             )
             return
 
@@ -360,25 +369,25 @@ def _relabel_by_rows(
     report: Report,
     pending: list[dict[str, Any]],
     keep: bool,
-    done: set[int],
-    newest: dict[int, dict[str, Any]],
+    labels: _RoundLabels,
 ) -> None:
     used = [w for w in state.used]
     for trow in turn_rows:
-        if trow["raw_text"] is None or trow["outcome"] not in ("accepted", "violation"):
-            continue
-        report.turns_seen += 1
-        if (trow.get("reader") or READER_1) == report.reader or trow["id"] in done:
-            report.turns_current += 1
-            continue
-        kwargs: dict[str, Any] = {"prev": trow["prev_word"], "rules": state.spec.rules}
-        if "lang" in accepts:
-            kwargs["lang"] = lang
-        verdict = referee.judge(trow["raw_text"], used_readings=used, **kwargs)
-        label = _label_row(trow["id"], report.reader, verdict)
-        _compare(report, trow, _labels_now(newest, trow), label, keep)
-        pending.append(label)
-        report.turns_labelled += 1
+        if trow["raw_text"] is not None and trow["outcome"] in ("accepted", "violation"):
+            report.turns_seen += 1
+            if (trow.get("reader") or READER_1) == report.reader or trow["id"] in labels.done:
+                report.turns_current += 1
+            else:
+                kwargs: dict[str, Any] = {"prev": trow["prev_word"], "rules": state.spec.rules}
+                if "lang" in accepts:
+                    kwargs["lang"] = lang
+                verdict = referee.judge(trow["raw_text"], used_readings=used, **kwargs)
+                label = _label_row(trow["id"], report.reader, verdict)
+                _compare(report, trow, labels.now(trow), label, keep)
+                pending.append(label)
+                report.turns_labelled += 1
+        # As played, whether or not this turn needed a new label: a turn already current
+        # (a resumed run, a round played partly by this reader) used its word all the same.
         if trow["outcome"] == "accepted" and trow["reading"]:
             used.append(joint_key(trow["reading"]))
 
@@ -468,7 +477,9 @@ _PROBE_PAGE = 2000  # probes read at a time (their exchanges are long)
 
 def _probe_pages(con: sqlite3.Connection, classifier: str) -> Iterator[list[sqlite3.Row]]:
     """The probes in scope, by id, a page at a time; each page its own query, so label
-    batches can commit between pages."""
+    batches can commit between pages. (``+p.round_id``: each page walks the probes by id
+    from where the last one stopped; through the round index, every page would gather
+    and sort all the probes left.)"""
     after = 0
     while rows := con.execute(
         "SELECT p.id, p.round_id, p.kind, p.label, p.classifier, p.exchange_json, t.idx, "
@@ -476,7 +487,7 @@ def _probe_pages(con: sqlite3.Connection, classifier: str) -> Iterator[list[sqli
         " ORDER BY l.created_at DESC, l.rowid DESC LIMIT 1) AS newest, "
         "EXISTS (SELECT 1 FROM probe_labels l WHERE l.probe_id = p.id AND l.classifier = ?) "
         "AS done FROM probes p JOIN turns t ON t.id = p.turn_id "
-        "WHERE p.round_id IN (SELECT id FROM xr) AND p.id > ? ORDER BY p.id LIMIT ?",
+        "WHERE +p.round_id IN (SELECT id FROM xr) AND p.id > ? ORDER BY p.id LIMIT ?",
         (classifier, after, _PROBE_PAGE),
     ).fetchall():
         yield rows
