@@ -167,6 +167,9 @@ class RoundEngine:
         self._suspended = False  # shutting down: stop at the next turn boundary, resume later
         self._wake = asyncio.Event()  # cuts a pacing pause short (suspend)
         self._ended = False  # the round's result is written
+        # The end write once begun: a cancel landing while it commits must not write it
+        # again (the second write would find the lease it released and fail).
+        self._end_write: asyncio.Future[None] | None = None
         self._leaving: set[int] = set()  # positions of people who asked to leave
 
     @property
@@ -359,7 +362,7 @@ class RoundEngine:
                 # Decided by a committed turn: the result stands, whatever stopped us.
                 log.info("round %s cancelled after it was decided: result kept", self.round_id)
                 await asyncio.shield(self._record_end(*self._result()))
-            elif interrupt_on_cancel and not self._ended:
+            elif interrupt_on_cancel and not self._ended and self._end_write is None:
                 await asyncio.shield(
                     self.db.end_round(self.round_id, "interrupted", None, "cancelled")
                 )
@@ -374,11 +377,16 @@ class RoundEngine:
         return "finished", self.state.winner, self.state.end_reason or "finished"
 
     async def _record_end(self, status: str, winner: SeatState | None, reason: str) -> None:
-        if not self._ended:
-            await self.db.end_round(
-                self.round_id, status, winner.position if winner else None, reason
+        if self._ended:
+            return
+        if self._end_write is None:
+            self._end_write = asyncio.ensure_future(
+                self.db.end_round(
+                    self.round_id, status, winner.position if winner else None, reason
+                )
             )
-            self._ended = True
+        await asyncio.shield(self._end_write)
+        self._ended = True
 
     async def _finish(self, status: str, winner: SeatState | None, reason: str) -> RoundSummary:
         await self._record_end(status, winner, reason)

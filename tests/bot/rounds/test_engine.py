@@ -509,3 +509,32 @@ async def test_a_decided_round_cut_while_probing_is_finished_at_resume(db: Datab
     row = await db.round(engine.round_id)
     assert row["status"] == "finished" and row["winner_seat"] == 0
     assert [p["kind"] for p in await db.probes(engine.round_id)] == ["intent"]
+
+
+async def test_a_cancel_while_the_result_is_written_writes_it_once(db: Database) -> None:
+    # The cancel lands while end_round commits (a shutdown, or another round's failure):
+    # the result is kept and not written a second time (which would find its own lease
+    # released and report the round as taken over).
+    configs = [offline("x", 1, 0.0), offline("y", 2, 1.0)]
+    adapters = {c.key: make_adapter(c, None) for c in configs}
+    spec = RoundSpec(seats=seats("x", "y"), mode="sudden_death", start_word="うみ")
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db), REF)
+    writes: list[tuple] = []
+    real = db.end_round
+    run: list[asyncio.Task] = []
+
+    async def end_round(*args: object) -> None:
+        writes.append(args)
+        run[0].cancel()  # arrives while this write is in flight
+        await real(*args)  # type: ignore[arg-type]
+
+    db.end_round = end_round  # type: ignore[method-assign]
+    try:
+        run.append(asyncio.create_task(engine.run(interrupt_on_cancel=False)))
+        with pytest.raises(asyncio.CancelledError):
+            await run[0]
+    finally:
+        db.end_round = real  # type: ignore[method-assign]
+    assert len(writes) == 1
+    row = await db.round(engine.round_id)
+    assert row["status"] == "finished" and row["winner_seat"] == 0
