@@ -22,7 +22,6 @@ command line (the bot does not relabel).
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 import sqlite3
 from collections import Counter, defaultdict
@@ -34,6 +33,7 @@ from typing import Any
 from bot.players.base import now_iso
 from bot.referee.judge import Referee, Verdict
 from bot.referee.kana import joint_key
+from bot.referee.reader import READER_VERSION
 from bot.rounds import probes, records
 from bot.rounds.state import RoundState
 from storage import files, migrations, rollups
@@ -47,17 +47,7 @@ EXAMPLES = 3  # per kind of change in the summary
 
 def current_reader() -> str:
     """The version of the reply reader this code runs."""
-    from bot.referee import judge
-
-    return str(getattr(judge, "READER_VERSION", None) or _reader_module_version())
-
-
-def _reader_module_version() -> str:
-    try:
-        from bot.referee.reader import READER_VERSION  # type: ignore[import-not-found]
-    except ImportError:
-        return READER_1
-    return str(READER_VERSION)
+    return READER_VERSION
 
 
 def current_classifier() -> str:
@@ -151,22 +141,15 @@ def _verdict_key(outcome: str, violations_json: str) -> str:
     return f"{outcome}({','.join(codes)})" if codes else outcome
 
 
-def _judge_kwargs(referee: Referee) -> set[str]:
-    return set(inspect.signature(referee.judge).parameters)
-
-
-def judge_as_played(
-    referee: Referee, state: RoundState, text: str, lang: str, accepts: set[str]
-) -> Verdict:
+def judge_as_played(referee: Referee, state: RoundState, text: str, lang: str) -> Verdict:
     """Judge ``text`` in the context ``state`` is at, as the engine did when it was played."""
-    kwargs: dict[str, Any] = {
-        "prev_reading": state.last_reading,
-        "used_readings": state.used,
-        "rules": state.spec.rules,
-    }
-    if "lang" in accepts:
-        kwargs["lang"] = lang
-    return referee.judge(text, **kwargs)
+    return referee.judge(
+        text,
+        prev_reading=state.last_reading,
+        used_readings=state.used,
+        rules=state.spec.rules,
+        lang=lang,
+    )
 
 
 def _label_row(turn_id: int, reader: str, verdict: Verdict) -> dict[str, Any]:
@@ -268,13 +251,11 @@ def relabel(
     con.execute("PRAGMA foreign_keys = ON")
     try:
         q.select_rounds(con, scope or q.Scope())
-        accepts = _judge_kwargs(referee)
         pending: list[dict[str, Any]] = []
         for round_row, seat_rows, turn_rows in _rounds(con):
             _relabel_round(
                 con,
                 referee,
-                accepts,
                 round_row,
                 seat_rows,
                 turn_rows,
@@ -307,7 +288,6 @@ def relabel(
 def _relabel_round(
     con: sqlite3.Connection,
     referee: Referee,
-    accepts: set[str],
     round_row: dict[str, Any],
     seat_rows: list[dict[str, Any]],
     turn_rows: list[dict[str, Any]],
@@ -321,24 +301,19 @@ def _relabel_round(
         srow["id"]: (seat.position, seat) for seat, srow in zip(state.seats, seat_rows, strict=True)
     }
     lang = round_row.get("prompt_lang") or "ja"
-    reader = report.reader
-    labels = _RoundLabels(con, round_row["id"], reader)
-    done = labels.done
+    labels = _RoundLabels(con, round_row["id"], report.reader)
     for trow in turn_rows:
         position, seat = by_id[trow["seat_id"]]
         if seat.conversation is not None:
             state.begin_model_turn(seat)
-        judged = trow["raw_text"] is not None and trow["outcome"] in ("accepted", "violation")
-        if judged:
-            report.turns_seen += 1
-            if (trow.get("reader") or READER_1) == reader or trow["id"] in done:
-                report.turns_current += 1
-            else:
-                verdict = judge_as_played(referee, state, trow["raw_text"], lang, accepts)
-                label = _label_row(trow["id"], reader, verdict)
-                _compare(report, trow, labels.now(trow), label, keep)
-                pending.append(label)
-                report.turns_labelled += 1
+        _relabel_turn(
+            trow,
+            lambda t=trow: judge_as_played(referee, state, t["raw_text"], lang),
+            report,
+            pending,
+            keep,
+            labels,
+        )
         # History as played: the stored turn, not the new label, moves the round on.
         try:
             state.apply(records.turn_from_row(trow, position))
@@ -348,7 +323,6 @@ def _relabel_round(
             report.unreplayable.append((round_row["id"], str(exc)))
             _relabel_by_rows(
                 referee,
-                accepts,
                 turn_rows[turn_rows.index(trow) + 1 :],
                 state,
                 lang,
@@ -360,9 +334,29 @@ def _relabel_round(
             return
 
 
+def _relabel_turn(
+    trow: dict[str, Any],
+    judge: Callable[[], Verdict],
+    report: Report,
+    pending: list[dict[str, Any]],
+    keep: bool,
+    labels: _RoundLabels,
+) -> None:
+    """Count a stored turn and, unless this reader already labelled it, label it again."""
+    if trow["raw_text"] is None or trow["outcome"] not in ("accepted", "violation"):
+        return  # nothing was judged: no_answer, left
+    report.turns_seen += 1
+    if (trow.get("reader") or READER_1) == report.reader or trow["id"] in labels.done:
+        report.turns_current += 1
+        return
+    label = _label_row(trow["id"], report.reader, judge())
+    _compare(report, trow, labels.now(trow), label, keep)
+    pending.append(label)
+    report.turns_labelled += 1
+
+
 def _relabel_by_rows(
     referee: Referee,
-    accepts: set[str],
     turn_rows: list[dict[str, Any]],
     state: RoundState,
     lang: str,
@@ -371,21 +365,22 @@ def _relabel_by_rows(
     keep: bool,
     labels: _RoundLabels,
 ) -> None:
-    used = [w for w in state.used]
+    used = list(state.used)
     for trow in turn_rows:
-        if trow["raw_text"] is not None and trow["outcome"] in ("accepted", "violation"):
-            report.turns_seen += 1
-            if (trow.get("reader") or READER_1) == report.reader or trow["id"] in labels.done:
-                report.turns_current += 1
-            else:
-                kwargs: dict[str, Any] = {"prev": trow["prev_word"], "rules": state.spec.rules}
-                if "lang" in accepts:
-                    kwargs["lang"] = lang
-                verdict = referee.judge(trow["raw_text"], used_readings=used, **kwargs)
-                label = _label_row(trow["id"], report.reader, verdict)
-                _compare(report, trow, labels.now(trow), label, keep)
-                pending.append(label)
-                report.turns_labelled += 1
+        _relabel_turn(
+            trow,
+            lambda t=trow: referee.judge(
+                t["raw_text"],
+                prev=t["prev_word"],
+                used_readings=used,
+                rules=state.spec.rules,
+                lang=lang,
+            ),
+            report,
+            pending,
+            keep,
+            labels,
+        )
         # As played, whether or not this turn needed a new label: a turn already current
         # (a resumed run, a round played partly by this reader) used its word all the same.
         if trow["outcome"] == "accepted" and trow["reading"]:
