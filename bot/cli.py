@@ -567,6 +567,7 @@ def _relabel(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True)
     path = _db_path(args)
+    grader = _grader(args) if args.grader else None  # a wrong name fails before any work
     seen = 0
 
     def progress(n: int) -> None:
@@ -585,11 +586,81 @@ def _relabel(args: argparse.Namespace) -> int:
     if args.diff:
         rows = write_diff(report, args.diff)
         err.print(f"diff: {rows} changes -> {args.diff}", highlight=False)
+    graded = _grade(args, path, grader) if grader else None
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        out = report.to_json()
+        if graded is not None:
+            out["grading"] = graded.to_json()
+        print(json.dumps(out, ensure_ascii=False))
         return 0
     _print_relabel(report)
+    if graded is not None:
+        _print_grading(graded)
     return 0
+
+
+def _grader(args: argparse.Namespace) -> Any:
+    """The roster entry ``--grader`` names (any model; not the offline player)."""
+    config = _pick_players(_load_roster(args.config), args.grader, 1)[0]
+    if config.provider == "offline":
+        raise CliError(f"--grader {config.key}: the offline player cannot grade; name a model")
+    return config
+
+
+def _grade(args: argparse.Namespace, path: str, config: Any) -> Any:
+    """``relabel --grader``: the roster model grades what the rules are unsure of."""
+    import asyncio
+
+    from rich.console import Console
+
+    from bot.players import make_adapter, make_client
+    from bot.rounds.grading import grade
+
+    err = Console(stderr=True)
+
+    def progress(n: int) -> None:
+        if not args.json and n % 20 == 0:
+            err.print(f"grade: {n:,} graded", highlight=False)
+
+    async def run() -> Any:
+        client = make_client()
+        try:
+            return await grade(
+                path,
+                make_adapter(config, client),
+                _scope(args),
+                select=args.grade,
+                limit=args.grade_limit,
+                dry_run=args.dry_run,
+                on_progress=progress,
+            )
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+def _print_grading(report: Any) -> None:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    verb = "would ask" if report.dry_run else "asked"
+    console.print(
+        f"grader {report.grader} ({report.grading}, {report.select}): {verb} about "
+        f"{report.turns_to_grade:,} of {report.turns_seen:,} turns and "
+        f"{report.probes_to_grade:,} of {report.probes_seen:,} probes "
+        f"({report.turns_already + report.probes_already:,} already graded, "
+        f"{report.failed:,} unusable answers)"
+    )
+    if report.reasons:
+        console.print(
+            "unsure: " + ", ".join(f"{k} {n:,}" for k, n in report.reasons.most_common()),
+            markup=False,
+        )
+    for label, a in report.agreement.items():
+        if a.n:
+            kappa = "n/a" if a.kappa is None else f"{a.kappa:.2f}"
+            console.print(f"agreement {label}: {a.observed:.1%} of {a.n:,}, Cohen's kappa {kappa}")
 
 
 def _print_relabel(report: Any) -> None:
@@ -804,6 +875,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rel.add_argument("--diff", metavar="PATH.csv", help="also write every change as CSV")
     rel.add_argument("--json", action="store_true", help="print the summary as JSON")
+    rel.add_argument(
+        "--grader",
+        metavar="PLAYER",
+        help="also ask this roster model to label the replies the rules are unsure of "
+        "(stored beside the rules' labels, never replacing them; reports Cohen's kappa)",
+    )
+    rel.add_argument("--config", help="roster TOML (default: $MIKAN_CONFIG or mikan.toml)")
+    rel.add_argument(
+        "--grade",
+        choices=["unsure", "all"],
+        default="unsure",
+        help="with --grader: which replies to grade (default: unsure)",
+    )
+    rel.add_argument(
+        "--grade-limit", type=positive_int, metavar="N", help="with --grader: at most N calls"
+    )
     rel.set_defaults(func=_relabel)
 
     run = command(

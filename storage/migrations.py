@@ -624,6 +624,52 @@ def _versioned_labels(raw: sqlite3.Connection) -> None:
     )
 
 
+@migration(6)
+def _grades(raw: sqlite3.Connection) -> None:
+    """Labels a model grader gave (``mikan relabel --grader``), beside the rules' labels.
+
+    One row per turn (probe), grader and grading-prompt version. ``reader``
+    (``classifier``) and ``rule_*`` are the rules' label the grade is compared with;
+    ``unsure_json`` lists why the rules were unsure (empty when the grader was asked
+    anyway). ``ok`` is 0 when the grader gave no usable label; ``call_json`` is the
+    grader's call record (keys scrubbed), as a ``calls`` row would hold it.
+    """
+    _script(
+        raw,
+        """
+        CREATE TABLE turn_grades (
+            turn_id         INTEGER NOT NULL REFERENCES turns(id),
+            grader          TEXT NOT NULL,
+            grading         TEXT NOT NULL,
+            reader          TEXT NOT NULL,
+            rule_word       TEXT,
+            rule_flag       TEXT,
+            unsure_json     TEXT NOT NULL,
+            ok              INTEGER NOT NULL,
+            word            TEXT,
+            self_flag       TEXT,
+            corrected_to    TEXT,
+            call_json       TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (turn_id, grader, grading)
+        );
+        CREATE TABLE probe_grades (
+            probe_id        INTEGER NOT NULL REFERENCES probes(id),
+            grader          TEXT NOT NULL,
+            grading         TEXT NOT NULL,
+            classifier      TEXT NOT NULL,
+            rule_label      TEXT,
+            unsure_json     TEXT NOT NULL,
+            ok              INTEGER NOT NULL,
+            label           TEXT,
+            call_json       TEXT NOT NULL,
+            created_at      TEXT NOT NULL,
+            PRIMARY KEY (probe_id, grader, grading)
+        );
+        """,
+    )
+
+
 LATEST = MIGRATIONS[-1][0]
 
 

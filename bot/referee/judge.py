@@ -44,6 +44,8 @@ class Verdict:
         corrected_to: The word a ``self_corrects`` reply offered instead of ``word``
             (never judged), else None.
         reader: The version of the reader that found ``word`` and ``self_flag``.
+        unsure: Why the reader may have read the reply wrongly (reader ``UNSURE``
+            codes); empty when it is sure.
     """
 
     word: str | None
@@ -58,6 +60,7 @@ class Verdict:
     candidates: tuple[str, ...] = field(default=())
     corrected_to: str | None = None
     reader: str = READER_VERSION
+    unsure: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -290,7 +293,14 @@ class Referee:
         corrected_to = read.corrected_to.surface if read.corrected_to else None
         if found is None:
             return Verdict(
-                None, None, None, (), (Violation.UNREADABLE,), flag, corrected_to=corrected_to
+                None,
+                None,
+                None,
+                (),
+                (Violation.UNREADABLE,),
+                flag,
+                corrected_to=corrected_to,
+                unsure=read.unsure,
             )
 
         judged = self._read(found, allowed, rules, analyses.analyse)
@@ -305,6 +315,7 @@ class Referee:
                 flag,
                 extracted_from=found.source,
                 corrected_to=corrected_to,
+                unsure=read.unsure,
             )
         reading = judged.reading
         ms = morae(reading)
@@ -330,4 +341,5 @@ class Referee:
             extracted_from=found.source,
             candidates=judged.candidates,
             corrected_to=corrected_to,
+            unsure=read.unsure,
         )

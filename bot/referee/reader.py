@@ -56,6 +56,11 @@ read as its first :data:`HEAD_CHARS`, its last :data:`TAIL_CHARS` and up to
 and scanned, and at most 128 spans from each end of it are weighed, so a 1 MB reply costs
 a few milliseconds.
 
+**Unsure.** A reading also says why it may be wrong (:data:`UNSURE`: the move was only
+offered, another word stood as high, no word in Japanese text, a correction, a reply
+longer than the window...), so that a model grader can be asked about those replies
+alone (``mikan relabel --grader``); the labels themselves never depend on it.
+
 **Cost.** Most replies are one word: when the whole reply is one Japanese run with no
 cue in it, it is that word (unless it is the previous one) and nothing else is scanned;
 a test holds this shortcut to the general path's answer.
@@ -163,12 +168,27 @@ class ReplyReading(NamedTuple):
         flag: The self-flag.
         corrected_to: The word a ``self_corrects`` reply offered instead, else None.
         reader: The reader's version (:data:`READER_VERSION`).
+        unsure: Why the rules may have read this reply wrongly (:data:`UNSURE`), empty
+            when they are sure; a model grader (``mikan relabel --grader``) is asked
+            about these replies.
     """
 
     word: Extracted | None
     flag: SelfFlag
     corrected_to: Extracted | None = None
     reader: str = READER_VERSION
+    unsure: tuple[str, ...] = ()
+
+
+UNSURE: dict[str, str] = {
+    "long_reply": "longer than the window read: parts of it were never read",
+    "weak_move": "the move was only offered or mentioned, never played or committed to",
+    "contested": "another word stood as high as the move; position broke the tie",
+    "no_word": "Japanese (or romaji) text but no move in it (the previous word is none)",
+    "correction": "the reply corrected itself (the move is its first word)",
+    "flag_cues": "the reply both admits and hands the turn over",
+}
+"""The reasons a reading is unsure, with what each means (docs/RULES.md)."""
 
 
 ReadingOf = Callable[[str], str | None]
@@ -1148,11 +1168,42 @@ def read_reply(
     else:
         candidates = []  # nothing could be a word: only the flag is left to read
     move, correction = _choose(candidates, reply.notices() if len(candidates) > 1 else ())
+    flag = _flag(reply, move, correction)
     return ReplyReading(
         move.word if move else None,
-        _flag(reply, move, correction),
+        flag,
         correction.word if correction else None,
+        unsure=_unsure(text, reply, candidates, move, correction, flag),
     )
+
+
+def _unsure(
+    text: str,
+    reply: _Reply,
+    candidates: list[_Candidate],
+    move: _Candidate | None,
+    correction: _Candidate | None,
+    flag: SelfFlag,
+) -> tuple[str, ...]:
+    """Why this reading may be wrong (:data:`UNSURE`): where the rules decided on little."""
+    reasons: list[str] = []
+    if len(text) > WINDOW_CHARS:
+        reasons.append("long_reply")
+    if move is None:
+        if _JP_CHAR.search(reply.text) or _ROMAJI_RUN.search(reply.text):
+            reasons.append("no_word")
+    else:
+        if move.level < _PLAYED:
+            reasons.append("weak_move")
+        if any(
+            c.level == move.level and not _same(c, move) and c is not correction for c in candidates
+        ):
+            reasons.append("contested")
+        if flag is SelfFlag.ADMITS and reply.hands_over_from(move.end):
+            reasons.append("flag_cues")
+    if correction is not None:
+        reasons.append("correction")
+    return tuple(reasons)
 
 
 _NO_CONTEXT = Context()
@@ -1187,7 +1238,7 @@ def _read_only_word(
         prev_key = joint_key(context.prev_reading)
     key = _key_of(word, reading_of) if prev_key else None
     if _is_previous(word, key, context, prev_key):
-        return ReplyReading(None, SelfFlag.NO_MOVE)
+        return ReplyReading(None, SelfFlag.NO_MOVE, unsure=("no_word",))
     return ReplyReading(word, SelfFlag.NONE)
 
 

@@ -295,43 +295,62 @@ def _relabel_round(
     pending: list[dict[str, Any]],
     keep: bool,
 ) -> None:
+    labels = _RoundLabels(con, round_row["id"], report.reader)
+    for trow, judge in as_played(referee, round_row, seat_rows, turn_rows, report.unreplayable):
+        _relabel_turn(trow, judge, report, pending, keep, labels)
+
+
+def as_played(
+    referee: Referee,
+    round_row: dict[str, Any],
+    seat_rows: list[dict[str, Any]],
+    turn_rows: list[dict[str, Any]],
+    unreplayable: list[tuple[int, str]],
+) -> Iterator[tuple[dict[str, Any], Callable[[], Verdict]]]:
+    """Each stored turn of a round with a judge of its reply in the context it was played
+    in (call it before taking the next turn: the context moves on).
+
+    The round is replayed through ``RoundState`` from the turns as played: the stored
+    turn, not a new label, moves the round on. Rows no engine wrote (hand-made, or
+    edited) stop the replay; the rest of the round is judged with the context its rows
+    record (``prev_word``, the words accepted so far), and ``(round id, why)`` is added
+    to ``unreplayable``.
+    """
     spec = records.spec_from_rows(round_row, seat_rows)
     state = RoundState(spec, referee)
     by_id = {
         srow["id"]: (seat.position, seat) for seat, srow in zip(state.seats, seat_rows, strict=True)
     }
     lang = round_row.get("prompt_lang") or "ja"
-    labels = _RoundLabels(con, round_row["id"], report.reader)
-    for trow in turn_rows:
+    rows = iter(turn_rows)
+    for trow in rows:
         position, seat = by_id[trow["seat_id"]]
         if seat.conversation is not None:
             state.begin_model_turn(seat)
-        _relabel_turn(
-            trow,
-            lambda t=trow: judge_as_played(referee, state, t["raw_text"], lang),
-            report,
-            pending,
-            keep,
-            labels,
-        )
-        # History as played: the stored turn, not the new label, moves the round on.
+        yield trow, lambda t=trow: judge_as_played(referee, state, t["raw_text"], lang)
         try:
             state.apply(records.turn_from_row(trow, position))
         except ValueError as exc:
-            # Rows no engine wrote (hand-made, or edited): the rest of the round is read
-            # with the context its rows record instead of a replay.
-            report.unreplayable.append((round_row["id"], str(exc)))
-            _relabel_by_rows(
-                referee,
-                turn_rows[turn_rows.index(trow) + 1 :],
-                state,
-                lang,
-                report,
-                pending,
-                keep,
-                labels,
-            )
-            return
+            unreplayable.append((round_row["id"], str(exc)))
+            break
+    else:
+        return
+    used = list(state.used)
+    for trow in rows:
+        yield (
+            trow,
+            lambda t=trow: referee.judge(
+                t["raw_text"],
+                prev=t["prev_word"],
+                used_readings=used,
+                rules=state.spec.rules,
+                lang=lang,
+            ),
+        )
+        # As played, whether or not this turn needed a new label: a turn already current
+        # (a resumed run, a round played partly by this reader) used its word all the same.
+        if trow["outcome"] == "accepted" and trow["reading"]:
+            used.append(joint_key(trow["reading"]))
 
 
 def _relabel_turn(
@@ -353,38 +372,6 @@ def _relabel_turn(
     _compare(report, trow, labels.now(trow), label, keep)
     pending.append(label)
     report.turns_labelled += 1
-
-
-def _relabel_by_rows(
-    referee: Referee,
-    turn_rows: list[dict[str, Any]],
-    state: RoundState,
-    lang: str,
-    report: Report,
-    pending: list[dict[str, Any]],
-    keep: bool,
-    labels: _RoundLabels,
-) -> None:
-    used = list(state.used)
-    for trow in turn_rows:
-        _relabel_turn(
-            trow,
-            lambda t=trow: referee.judge(
-                t["raw_text"],
-                prev=t["prev_word"],
-                used_readings=used,
-                rules=state.spec.rules,
-                lang=lang,
-            ),
-            report,
-            pending,
-            keep,
-            labels,
-        )
-        # As played, whether or not this turn needed a new label: a turn already current
-        # (a resumed run, a round played partly by this reader) used its word all the same.
-        if trow["outcome"] == "accepted" and trow["reading"]:
-            used.append(joint_key(trow["reading"]))
 
 
 def _compare(report: Report, trow: dict[str, Any], before: dict, after: dict, keep: bool) -> None:

@@ -143,9 +143,9 @@ def downgrade_to_2(path: Path) -> None:
     ]
     for name in names:
         con.execute(f"DROP TABLE {name}")
-    # Migrations 4 and 5 came later still.
+    # Migrations 4 to 6 came later still.
     con.execute("DROP TABLE IF EXISTS leases")
-    for table in ("turn_labels", "probe_labels"):
+    for table in ("turn_labels", "probe_labels", "turn_grades", "probe_grades"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     for table, column in (("turns", "reader"), ("turns", "corrected_to"), ("probes", "classifier")):
         if column in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
