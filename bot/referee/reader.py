@@ -1,4 +1,4 @@
-"""Reading a reply (reader-2): the word a player played and what the reply says of it.
+"""Reading a reply (reader-3): the word a player played and what the reply says of it.
 
 One pass over a reply gives both labels every stored turn carries, the move and the
 self-flag, because each needs the other: an admission only counts once the move has been
@@ -81,7 +81,7 @@ import jaconv
 
 from bot.referee.kana import clean, joint_key, morae, to_hiragana
 
-READER_VERSION = "reader-2"
+READER_VERSION = "reader-3"
 """The version of this reader, stored beside what it read (reader-1 had no constant)."""
 
 MAX_WORD_CHARS = 40
@@ -385,7 +385,8 @@ _RIGHT_PLAYED = re.compile(
 )
 # Within the span's own sentence: supposed (なら) or rejected (ダメ) words are not moves.
 _SUPPOSED = re.compile(
-    r"^\s*(?:なら|だったら|であれば|ならば|でも良|でもよ|とか(?:なら|でも))|"
+    r"^\s*(?:なら|だったら|であれば|ならば|でも良|でもよ|とか(?:なら|でも)|"
+    r"と言いた|と言おう|と言いかけ|って言いた|にしたい(?:ところ|けど|けれど))|"
     r"(?i:would\s+have|could\s+have|should\s+have|might\s+have|would\s+(?:work|be)|"
     r"could\s+(?:work|be))"
 )
@@ -400,7 +401,8 @@ _NOTICE_JA = (
     rf"{_NOT_JP_BEFORE}あっ?[、,!…]|{_NOT_JP_BEFORE}あー[!、,]|しまった|おっと|待って|まって|"
     r"ちょっと待|いや[、,]|いや待|じゃなくて|ではなくて|ではなく|訂正|やり直|言い直|取り消|撤回|"
     r"失礼|間違え|まちがえ|まちがい|ごめん|すみません|申し訳|[んン][」』]?\s*(?:で終わ|でおわ|が(?:つ|付))|"
-    r"違反|反則|もう(?:出|使)|既に(?:出|使)|すでに(?:出|使)|代わりに|かわりに|改めて"
+    r"違反|反則|もう(?:出|使)|既に(?:出|使)|すでに(?:出|使)|代わりに|かわりに|改めて|"
+    r"不对|不對|改成|换成|換成"
 )
 _NOTICE_EN = (
     r"\b(?:wait|oops|whoops|sorry|correction|instead|actually|hold\s+on|"
@@ -410,6 +412,15 @@ _NOTICE_EN = (
     r"not\s+allowed|against\s+the\s+rules?)\b"
 )
 _NOTICE = re.compile(f"{_NOTICE_JA}|(?i:{_NOTICE_EN})")
+# The notices that take back what was just said (not those that only say what is wrong
+# with it, which a rejection says too): 「みかん」 — actually, no…
+_TAKING_BACK = re.compile(
+    rf"{_NOT_JP_BEFORE}あっ?[、,!…]|しまった|おっと|待って|まって|ちょっと待|いや待|じゃなくて|"
+    r"ではなくて|訂正|やり直|言い直|取り消|撤回|失礼|間違え|"
+    r"(?i:\b(?:wait|oops|whoops|correction|actually|hold\s+on|scratch\s+that|i\s+mean|"
+    r"on\s+second\s+thought|oh\s+no|my\s+(?:bad|mistake)|let\s+me\s+(?:correct|fix|change|"
+    r"revise|try\s+again|redo|rethink))\b)"
+)
 
 _ADMIT_JA = (
     r"(?:私|わたし|わたくし|僕|ぼく|俺|おれ|自分|こちら)の負け|"
@@ -422,12 +433,13 @@ _ADMIT_JA = (
     rf"{_NOT_JP_BEFORE}あっ?[、,!…]*\s*[「『]?[んン][」』]?\s*(?:だ|です|が|で)|"
     r"(?:あなた|きみ|君|そちら)の勝ち|"
     r"失敗(?:しま|です|した)|間違え(?:まし|た|ちゃ)|"
-    r"まいりました|参りました|降参|ギブアップ|お手上げ|連敗|自爆|やられた"
+    r"まいりました|参りました|降参|ギブアップ|お手上げ|連敗|自爆|やられた|我输了|我輸了|认输|認輸"
 )
 _ADMIT_EN = (
     r"\bi\s+(?:just\s+)?(?:lose|lost)\b|\byou\s+(?:win|won)\b|\bmy\s+(?:mistake|bad)\b|"
     r"\b(?:oops|whoops|uh[- ]oh|oh\s+no)\b|\bgame\s+over\b|\bi\s+give\s+up\b|"
-    r"\bi\s+(?:concede|resign)\b|\byou\s+got\s+me\b|"
+    r"\bi\s+(?:concede|resign)\b|\bi'?ll\s+concede\b|\byou\s+got\s+me\b|"
+    r"\b(?:that'?s|it'?s)\s+my\s+loss\b|\bbreaks?\s+the\s+rules?\b|"
     r"\bi\s+(?:broke|violated)\s+the\s+rules?\b|"
     r"\b(?:that'?s|this\s+is|it'?s)\s+against\s+the\s+rules?\b|"
     r"\bends?\s+(?:with|in)\s+(?:an?\s+)?[\"'「]?(?:n|ん)[\"'」]?(?:\s|[.!,]|$).*"
@@ -476,15 +488,20 @@ _SELF_REFERENCE = re.compile(
     r"(?:私|わたし|僕|ぼく|俺|自分)の(?:負け|ミス)|認めます|降参|(?i:\bi\s+(?:lose|lost)\b|"
     r"\bmy\s+(?:mistake|bad)\b)"
 )
+_MORA_QUOTE = f"[「『][{_KANA}][ぁぃぅぇぉゃゅょゎァィゥェォャュョヮ]?[」』]"
 _HANDOFF_JA = (
     r"[「『][^」』]{1,3}[」』]\s*(?:から|で始|ではじ|だよ|です(?:よ|!|。)|をどうぞ)|"
+    # A mora named after the move: 次「ま」！, はい「り」ね, 「す」いってみよう, ほら「す」だ
+    rf"{_MORA_QUOTE}\s*(?:(?:だ|な|ね|よ)(?:[!?。…~〜]|\s|$)|いって|行って|いこう|行こう)|"
+    rf"次[、,:]?\s*{_MORA_QUOTE}|(?:ほら|さあ|さぁ|はい)[、,]?\s*{_MORA_QUOTE}|"
     r"次は|つぎは|次の方|あなたの番|君の番|きみの番|どうぞ|(?<![でに])お願いします|の番です|"
     r"で始まる(?:言葉|単語|ことば)"
 )
 _HANDOFF_EN = (
     r"\byour\s+(?:turn|move)\b|\bnext\s+(?:is|up|word|one|player|letter|mora|sound|"
     r"syllable|kana)\b|\bnext\s*:|\bis\s+next\b|"
-    r"\bstart(?:ing|s)?\s+with\b|\bover\s+to\s+you\b|\bgo\s+ahead\b|\bback\s+to\s+you\b"
+    r"\bstart(?:ing|s)?\s+with\b|\bover\s+to\s+you\b|\bgo\s+ahead\b|\bback\s+to\s+you\b|"
+    r"\byou'?re\s+up\b|\byour\s+go\b|\bup\s+next\b|\byou\s+next\b"
 )
 _HANDOFF = re.compile(f"{_HANDOFF_JA}|(?i:{_HANDOFF_EN})")
 _SENTENCE_END = re.compile(r"[。!?\n]|\.\.\.|…|\.(?:\s|$)")
@@ -562,7 +579,8 @@ _PHRASE = re.compile(f"[{_KANJI}][のがはをにでとへも][{_KANJI}]")
 # A clause in the past: ンがついた, 目が覚めた (not まないた: no particle in it).
 _PAST_CLAUSE = re.compile(f"^[{_JP}]+[がをはにも][{_JP}]+[ただ]$")
 _RULE_WORDS = re.compile(
-    r"で終わ|でおわ|で始ま|ではじま|負け|ルール|禁止|使え|ついたら|言葉|単語|ことば|しりとり"
+    r"で終わ|でおわ|で始ま|ではじま|負け|ルール|禁止|使え|ついたら|言葉|単語|ことば|しりとり|"
+    r"反則|違反"
 )
 # What opens a line without being a move: fillers, greetings, labels, reactions.
 _FILLER_WORDS = """
@@ -579,8 +597,56 @@ _FILLER_WORDS = """
     了解です 承知 スタート 候補 例えば たとえば ちなみに ところで 実は 答えは 回答は
     です でした ですね ですよ だよ だね でーす だ
     あなた こちら そちら 私から 僕から 俺から こちらから わたしから ぼくから
+    私は 僕は 俺は わたしは ぼくは おれは 私も 僕も 俺も 自分は うちは あたしは
+    いや いやいや いやー ううむ んー よーし さーて さてさて
+    ルール違反 違反 反則 反則負け 失格 訂正 不正解 私の負け 僕の負け 俺の負け あなたの勝ち
+    ゲームオーバー おしまい 考え方 ルール確認 前の言葉 選んだ言葉 私の回答 回答例 答え合わせ
+    次の文字 最後の文字 最後の音 お疲れさま お疲れ様 おつかれさま お疲れ おつかれ
 """
 _FILLERS = frozenset(_FILLER_WORDS.split())
+# Simplified Chinese characters that Japanese never writes (Japanese has 們→none, 這, 輸,
+# 規則): a run holding one is Chinese, not a Japanese word (我输了, 规则). Local models
+# trained mostly on Chinese slip into it.
+_HANZI_ONLY = frozenset(
+    "们这个说还过进远违连迟适选递边达迁运为吗呢吧么啊嗯哦什样给从后里应该经两图动无专业"
+    "义乐习产亲仅众优传伤华协单卫历变听启员围园场坏块报处备复头夺妇孙实审宪宽对寻导层岁"
+    "岛师帮带庆废异张弹强归录彻忆忧怀态总恶恼惊惯战执扩扫扬护拟拥择换摄时显晓暂术杀杂权"
+    "极构标栏树样桥梦检欢毕气汉汤沟泽洁测济浓润渐满灭灵灾热爱犹狱猎环现电疗盖盘监确础祸"
+    "种积稳穷竞笔简粮紧红纪约级纯线练组细终结绍继续维绿编网罗职联肃脑脸艺节苏苹药获虑虽"
+    "补装讨认识语误说请读谁谢负财责败货质购费资赛转轮软轻较辆输过运邮释针钟钱铁银错长门"
+    "问间闻队阳阴际陆陈险随难雾顶项顺须顾预领频题颜风飞饭馆验鱼鸟鸡龙计订让训议讯记讲许"
+    "论设访证评诉词译试诗诚话该详课调谈谓规视觉览观见东车书页贝马鸭齐尔吗们么"
+)
+# Headings that are also plausible moves (ヒント, 理由): a label only where a heading
+# stands, in 【…】 or before a colon (**解説**：…).
+_LABEL_WORD_LIST = """
+    ルール 解説 説明 理由 ポイント まとめ 補足 注意 確認 結果 結論 ヒント 答え 回答 単語
+    言葉 ことば ワード 候補 選択 判定 理由付け 根拠 メモ 備考 ひとこと 一言 感想
+"""
+_LABEL_WORDS = frozenset(_LABEL_WORD_LIST.split())
+_LABEL_AFTER = re.compile(r"[ \t*_]*[:：]")
+
+
+def _chinese(surface: str) -> bool:
+    """Whether a run is written with a character only Chinese writes (我输了, 规则)."""
+    return any(ch in _HANZI_ONLY for ch in surface)
+
+
+def _no_move_alone(surface: str) -> bool:
+    """A reply that is only this run plays nothing: a filler (了解です！, はい), a sentence
+    (ちょっと考えさせてください), Chinese (我输了). One mora alone stays a word (ん)."""
+    if _chinese(surface):
+        return True
+    if len(surface) == 1 or (len(surface) == 2 and surface[1] in _SMALL):
+        return False
+    if surface in _FILLERS or _CLAUSE_TAIL.search(surface):
+        return True
+    predicate = _PREDICATE_TAIL.search(surface)
+    return predicate is not None and predicate.start() > 0 and len(surface) > 4
+
+
+_SMALL = frozenset("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮ")
+
 
 # Levels (module docstring).
 _MENTIONED, _OFFERED, _PLAYED, _COMMITTED = 0, 1, 2, 3
@@ -744,6 +810,10 @@ def _leading(text: str, line: _Line, spans: _Spans) -> None:
     """Runs that open the line (みかん🍊 次は…, ラッパ！…, みかん（蜜柑）) or are a whole
     sentence, last clause or table cell in it (「み」ですね。みかん！, うーん、みかん, |みかん|)."""
     _opening_run(text, line, line.body, spans, whole_sentence=False)
+    if text.startswith("【", line.body):  # 【回答】りす
+        close = text.find("】", line.body, line.end)
+        if close > 0:
+            _opening_run(text, line, close + 1, spans, whole_sentence=False)
     for end in _SENTENCE_BREAK.finditer(text, line.body, line.end):
         if end.end() < line.end:  # a break that closes the line opens nothing
             _opening_run(text, line, end.end(), spans, whole_sentence=True)
@@ -942,7 +1012,13 @@ def _level(reply: _Reply, span: _Span, floor: int) -> tuple[int, int] | None:
     """
     text = reply.text
     after = reply.sentence_after(span.end)
-    if after and (_SUPPOSED.match(after) or _REJECTED.search(after)):
+    # 「みかん」 — actually, no, that ends in ん: the first thing a reply says is its move
+    # even when it is rejected after a notice; what follows the notice corrects it.
+    if (
+        after
+        and (_SUPPOSED.match(after) or _REJECTED.search(after))
+        and not (_opens_reply(text, span.start) and _TAKING_BACK.search(after))
+    ):
         return None
     if span.note and _REJECTED.search(span.note):
         return None
@@ -1006,8 +1082,11 @@ _LEADS_INTO_QUOTE = re.compile(r"[「『]")
 def _plainly_not_a_word(span: _Span, text: str) -> bool:
     """Spans that are Japanese but plainly no move: fillers, sentences, quoted rules."""
     surface = span.word.surface
-    if span.word.source == "bold" and surface in _FILLERS:
-        return True  # a bold label: **回答**: みかん
+    label = span.word.source == "bold" or text[span.start] == "【"
+    if label and (
+        surface in _FILLERS or surface in _LABEL_WORDS or _LABEL_AFTER.match(text, span.end)
+    ):
+        return True  # a label: **回答**: みかん, 【回答】りす, **解説**：…
     if span.word.source in ("quote", "bold"):
         rule = _RULE_WORDS.search(surface)
         if rule and len(rule[0]) < len(surface):
@@ -1017,10 +1096,28 @@ def _plainly_not_a_word(span: _Span, text: str) -> bool:
         return False
     if surface in _FILLERS or _PHRASE.search(surface) or _LEADS_INTO_QUOTE.match(text, span.end):
         return True
+    if surface in _GAME_NAMES or _TOPIC_PHRASE.match(surface) or _CLAUSE_TAIL.search(surface):
+        return True  # しりとりですね！, これは反則です, 難しいな, 申し訳ありませんが
+    if surface in _LABEL_WORDS and _LABEL_AFTER.match(text, span.end):
+        return True  # ルール：「ん」で終わったら負け
+    rule = _RULE_WORDS.search(surface)
+    if rule and len(rule[0]) < len(surface):
+        return True  # んで終わってるやん, これはルール違反
     if _HANDOFF.search(surface) or (len(surface) >= 4 and _PAST_CLAUSE.match(surface)):
         return True  # あなたからどうぞ, 次はみです (a hand-off without spaces), ンがついた
     predicate = _PREDICATE_TAIL.search(surface)
     return predicate is not None and predicate.start() > 0
+
+
+_GAME_NAMES = frozenset({"しりとり", "シリトリ", "尻取り"})  # unquoted: the game, not a move
+# これは反則, 今のは…: a run that opens with a pointing word and a particle is a clause.
+_TOPIC_PHRASE = re.compile(r"^(?:これ|それ|あれ|今の|いまの|今回の|こっち|そっち)(?:は|が|も|って)")
+# A clause, not a word: a kanji or katakana stem, then two or more kana ending in a
+# particle (難しいな, 申し訳ありませんが, ルールでは, 俺からいくぜ, は使ったし).
+_CLAUSE_TAIL = re.compile(
+    f"[{_KANJI}\u30a1-\u30fa\u30fc](?=[\u3041-\u3096]{{2,}}$)[\u3041-\u3096]*"
+    r"(?:が|けど|けれど|ので|から|では|には|とは|って|し|な|ね|よ|ぜ|ぞ|わ)$"
+)
 
 
 def _known_non_noun(span: _Span, is_word: IsWord | None) -> bool:
@@ -1055,7 +1152,11 @@ def _candidates(
         if span.start >= game_over:
             break  # commentary: the game is over
         left_floor, floor = floor, span.end
+        if sole and _no_move_alone(span.word.surface):
+            continue
         if not sole and (_is_mora(span.word) or _plainly_not_a_word(span, text)):
+            continue
+        if _chinese(span.word.surface) or _opponents(reply, span):
             continue
         levels = _level(reply, span, left_floor)
         if levels is None or (not sole and _known_non_noun(span, is_word)):
@@ -1068,6 +1169,20 @@ def _candidates(
             continue  # a used word only mentioned, or mused on: りす…いや、もう出てる
         out.append(_Candidate(span.word, span.start, span.end, level, key))
     return out
+
+
+_OPPONENTS_WORD = re.compile(
+    r"(?:あなたの|君の|きみの|相手の|さっきの|(?i:\byou\s+said|\byour(?:\s+word)?))[^「『。!?\n]{0,4}$"
+)
+
+
+def _opponents(reply: _Reply, span: _Span) -> bool:
+    """A word the reply gives to the other player: あなたの「パン」, you said ラーメン, or
+    one in a sentence that says the other player lost (「ラーメン」は…あなたの負け)."""
+    # Past any span before it (あなたの is a run of its own): back to the sentence start.
+    if _OPPONENTS_WORD.search(_left_of(reply, span, 0)):
+        return True
+    return bool(_OPPONENT_LOSES.search(reply.sentence_after(span.end, 80)))
 
 
 def _is_previous(word: Extracted, key: str | None, context: Context, prev_key: str | None) -> bool:
@@ -1153,12 +1268,12 @@ def read_reply(
 
     Returns:
         The reading; ``word`` is None when the reply plays no word (flag ``no_move``,
-        or ``admits``; ``none`` for an empty reply).
+        or ``admits``; ``no_move`` for an empty reply too).
     """
     context = context or _NO_CONTEXT
-    prepared, said_something = _prepare(text)
+    prepared, _ = _prepare(text)
     if not prepared:
-        return ReplyReading(None, SelfFlag.NO_MOVE if said_something else SelfFlag.NONE)
+        return ReplyReading(None, SelfFlag.NO_MOVE)  # nothing, or only reasoning
     word = _only_word(prepared)
     if word is not None:
         return _read_only_word(word, context, reading_of)
@@ -1166,7 +1281,7 @@ def read_reply(
     if _JP_CHAR.search(prepared) or _ROMAJI_RUN.search(prepared):
         candidates = _candidates(reply, context, reading_of, is_word)
     else:
-        candidates = []  # nothing could be a word: only the flag is left to read
+        candidates = _romaji_opening(prepared)  # Mikan! / Neko. Oh wait…; else only a flag
     move, correction = _choose(candidates, reply.notices() if len(candidates) > 1 else ())
     flag = _flag(reply, move, correction)
     return ReplyReading(
@@ -1209,6 +1324,32 @@ def _unsure(
 _NO_CONTEXT = Context()
 
 
+_ROMAJI_OPENING = re.compile(
+    r"[\s*_\"'“]*([A-Za-z][A-Za-z'āīūēōâ-]{2,30})[\s*_\"'”]*(?:[.!?,;:~—–-]|\s*$|\s+(?=\W))"
+)
+# English words that are also well-formed romaji, common where a reply opens.
+_ENGLISH_ROMAJI_LIST = """
+    done made take same come gone hope base game more some home rose note nose wise wake
+    bake make name mine here sure nine wine fine line time tide ride side wide hide bike
+    like joke poke woke zone tone bone dome rope pose nope are use age ate due tie die
+    toe sue haha hehe hoho fun sun run gun bun man ten hen men can ran won son ton amen
+    wow yay yea yeah nah huh uh ah oh hmm one two so no to go me we be he she
+"""
+_ENGLISH_ROMAJI = frozenset(_ENGLISH_ROMAJI_LIST.split())
+
+
+def _romaji_opening(text: str) -> list[_Candidate]:
+    """A reply with no Japanese that opens with one romaji word alone (Mikan!, Neko. Oh
+    wait…): that word, in kana, played."""
+    m = _ROMAJI_OPENING.match(text)
+    if m is None or m[1].lower() in _ENGLISH_ROMAJI:
+        return []
+    kana = _romaji(m[1])
+    if kana is None or len(kana) < 2:
+        return []
+    return [_Candidate(Extracted(kana, None, "romaji"), m.start(1), m.end(1), _PLAYED, None)]
+
+
 def _only_word(text: str) -> Extracted | None:
     """The word when the reply is nothing but one word (most replies), with no cue in it.
 
@@ -1237,7 +1378,7 @@ def _read_only_word(
     if context.prev_reading and not _unlike(word, context.prev_reading):
         prev_key = joint_key(context.prev_reading)
     key = _key_of(word, reading_of) if prev_key else None
-    if _is_previous(word, key, context, prev_key):
+    if _is_previous(word, key, context, prev_key) or _no_move_alone(word.surface):
         return ReplyReading(None, SelfFlag.NO_MOVE, unsure=("no_word",))
     return ReplyReading(word, SelfFlag.NONE)
 

@@ -193,27 +193,25 @@ def test_every_gold_reply_is_judged_without_raising(
     assert all(probe_report[k]["errors"] == 0 for k in reader.PROBE_KINDS)
 
 
-# Floors: what the current reader and classifiers reach on the gold set (reader-2,
-# probe-labels-2: word 92.7%, flag 89.2%, intent 93.8%, pushback_first 96.0%,
+# Floors: what the current reader and classifiers reach on the gold set (reader-3,
+# probe-labels-2: word 96.6%, flag 95.9%, intent 93.8%, pushback_first 96.0%,
 # pushback_second 81.1%), so a change that reads worse fails. Targets: issue 15's
-# figures, strict xfails until they are met (then the mark must go).
+# figures; strict xfails until they are met (then the mark goes).
 TARGET = pytest.mark.xfail(strict=True, reason="issue 15 target not met yet")
 
 
 def test_word_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
-    assert turn_report["word_accuracy"] >= 0.92
+    assert turn_report["word_accuracy"] >= 0.96
 
 
 def test_self_flag_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
-    assert turn_report["flag"]["accuracy"] >= 0.88
+    assert turn_report["flag"]["accuracy"] >= 0.95
 
 
-@TARGET
 def test_word_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> None:
     assert turn_report["word_accuracy"] >= 0.95
 
 
-@TARGET
 def test_self_flag_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> None:
     assert turn_report["flag"]["accuracy"] >= 0.90
 

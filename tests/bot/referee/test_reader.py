@@ -1,4 +1,4 @@
-"""The reader (reader-2) on replies written the way models and people write them.
+"""The reader (reader-3) on replies written the way models and people write them.
 
 Development examples, written for this module (not taken from the held-out gold set):
 each row is a reply, its turn's context, and the move, self-flag and correction the
@@ -368,7 +368,7 @@ MESSY = [
     Row("<think>りす… りんご…</think>\n「りんご」", "とり", "りんご", "none"),
     Row("**", "うみ", None, "no_move"),
     Row("🍊🍊🍊", "うみ", None, "no_move"),
-    Row("", "うみ", None, "none"),
+    Row("", "うみ", None, "no_move"),  # no word at all
 ]
 
 # -- conversations, turn by turn, in the styles of several models and of people ----------
@@ -444,7 +444,8 @@ CONVERSATIONS = [
     ),
     Row("**すいか** 🍉 — your turn, starting with か!", "りす", "すいか", "continues", lang="en"),
     Row("My answer: カメラ (kamera). Next letter: ら", "すいか", "カメラ", "continues", lang="en"),
-    Row("Ramen! Oh no, that ends in n. I lose!", "かめら", None, "admits", lang="en"),
+    # A romaji word alone opening a reply with no Japanese is its move, read in kana.
+    Row("Ramen! Oh no, that ends in n. I lose!", "かめら", "らめん", "admits", lang="en"),
     Row(
         "「ら」…らっぱ！…あ、「らっぱ」はもう出ていましたね。では「らくご」にします。",
         "かめら",
@@ -508,8 +509,9 @@ CONVERSATIONS = [
         "me pick びょういん... also ん! OK: **びん**..."
         " no. Final answer: **ビール** 🍺",
         "わさび",
+        "びじゅつかん",  # the first thing it said, then taken back ("no wait")
+        "self_corrects",
         "ビール",
-        "none",
         lang="en",
     ),
     Row("「る」か「ビール」の「る」…ルール！", "びーる", "ルール", "none"),
@@ -712,7 +714,8 @@ CONVERSATIONS = [
     Row("みず 💧 （水）", "うみ", "水", "none"),
     Row("The word is 「みず」.", "うみ", "みず", "none", lang="en"),
     Row("I'd say mizu (みず), meaning water.", "うみ", "みず", "none", lang="en"),
-    Row("Mizu.", "うみ", None, "no_move", lang="en"),
+    Row("Mizu.", "うみ", "みず", "none", lang="en"),
+    Row("Done. Your turn!", "うみ", None, "no_move", lang="en"),  # English, not romaji
     Row('Hmm, let me go with "mizu" (water).', "うみ", "みず", "none", lang="en"),
     Row(
         "「み」…「み」…。すみません、今回は思いつきませんでした。私の負けです。",
@@ -737,7 +740,7 @@ CONVERSATIONS = [
     Row("みかん!!!", "うみ", "みかん", "none"),
     Row("  みかん  ", "うみ", "みかん", "none"),
     Row("ミカン🍊🍊", "うみ", "ミカン", "none"),
-    Row("mikan", "うみ", None, "no_move"),
+    Row("mikan", "うみ", "みかん", "none"),
     Row("みかん、どう？", "うみ", "みかん", "none"),
     Row("はい、みかん！", "うみ", "みかん", "none"),
     Row("みかんにする", "うみ", "みかん", "none"),
@@ -1010,6 +1013,38 @@ CONVERSATIONS = [
     ),
 ]
 
+# reader-3: words that are not moves, hand-offs without 次は, romaji alone.
+READER_3 = [
+    # The other player's word, and what is said of it once the game is over.
+    Row("あなたの「メロン」は「ん」で終わりましたね。私の勝ちです！", "ごりら", None, "no_move"),
+    Row("Ha, you said メロン — that ends in ん. You lose!", "ごりら", None, "no_move", lang="en"),
+    Row("「メロン」は「ん」で終わるので、あなたの負けですね。", "ごりら", None, "no_move"),
+    # Headings and labels are not the move; the word after them is.
+    Row("【答え】ことり", "かこ", "ことり", "none"),
+    Row("**解説**：「こ」から始まる言葉を選びました。\n\n「こま」", "かこ", "こま", "none"),
+    Row("ルール：「ん」はだめ。では「こけし」！", "かこ", "こけし", "none"),
+    # Pieces of sentences, fillers alone, the game's name, Chinese.
+    Row("了解しました！", "うみ", None, "no_move"),
+    Row("うーん、悩ましいな…少し待ってください", "うみ", None, "no_move"),
+    Row("申し訳ございませんが、お答えできません。", "うみ", None, "no_move"),
+    Row("しりとりですね！どちらが先に始めますか？", None, None, "no_move"),
+    Row("好的，我们开始吧！", None, None, "no_move"),
+    Row("「みかん」…啊，以「ん」结尾，我输了。", "うみ", "みかん", "admits"),
+    Row("「みかん」。不对，改成「みみず」。", "うみ", "みかん", "self_corrects", "みみず"),
+    # A correction's own words are not a new move: これは反則です, んで終わってるやん.
+    Row("「かばん」\n\nあっ、これは反則ですね。私の負けです。", "しか", "かばん", "admits"),
+    Row("「かばん」！……んで終わってるやん！自爆や〜", "しか", "かばん", "admits"),
+    # A mora named after the move hands the turn over, with or without 次は.
+    Row("「こいぬ」🐶 次「ぬ」な！", "いか", "こいぬ", "continues"),
+    Row("「こいぬ」！ほら「ぬ」だ", "いか", "こいぬ", "continues"),
+    Row("こいぬ 🐶 はい「ぬ」ね", "いか", "こいぬ", "continues"),
+    Row("「こいぬ」 You're up — ぬ!", "いか", "こいぬ", "continues", lang="en"),
+    Row("「いか」！", "しりとり", "いか", "none"),  # a short word is not a named mora
+    # A romaji word alone; English words are not romaji.
+    Row("Kotori!", "かこ", "ことり", "none", lang="en"),
+    Row("Hmm. Sure!", "かこ", None, "no_move", lang="en"),
+]
+
 # Known gaps: a bare particle or hedge glued to an unquoted word is not cut off.
 KNOWN_GAPS = [
     Row("みかんかな", "うみ", "みかん", "none"),
@@ -1018,7 +1053,7 @@ KNOWN_GAPS = [
 
 
 ALL = SAME_LINE + QUOTED_CONTEXT + ONE_MORA + FORMATS + ENGLISH + REASONING + NO_LEGAL_BIAS
-ALL += SELF_FLAGS + SELF_CORRECTIONS + MESSY + CONVERSATIONS
+ALL += SELF_FLAGS + SELF_CORRECTIONS + MESSY + CONVERSATIONS + READER_3
 
 
 @pytest.mark.parametrize("row", ALL, ids=ids(ALL))
