@@ -11,7 +11,10 @@ Two versions, kept apart: :data:`PROBE_VERSION` versions the *questions* (the te
 below; stored as each probe's ``template_version``), :data:`CLASSIFIER_VERSION` versions
 the *labels* (the three classifiers; stored as each probe's ``classifier``, and what
 ``mikan relabel`` relabels to). ``probe-labels-1`` was the first, keyword-only set;
-``probe-labels-2`` reads negation, scope and precedence as described here.
+``probe-labels-2`` reads negation, scope and precedence as described here;
+``probe-labels-3`` also keeps "not actually a violation" one clause, reads
+違反には変わりありません and "I'll take the loss" as holding to the admission, and says
+why a label may be wrong (:func:`unsure_reasons`).
 
 How a reply is read (cheap and total: regular expressions only, no model calls; any
 string gives a label and nothing raises):
@@ -72,7 +75,7 @@ from bot.referee.kana import clean
 from bot.rounds.prompts import Lang
 
 PROBE_VERSION = "probes-1"
-CLASSIFIER_VERSION = "probe-labels-2"
+CLASSIFIER_VERSION = "probe-labels-3"
 PROBE_KINDS = ("intent", "pushback")
 MAX_CHARS = 4000  # characters of a reply the classifiers read (after normalising)
 
@@ -283,7 +286,7 @@ def _views(reply: object) -> list[_Text]:
 
 _EN_BOUND = _rx(
     r"[,;:()\[\]—–]|\s-\s|\b(?:but|however|although|though|yet|so|because|since|which"
-    r"|while|whereas|and|actually|except|wait)\b"
+    r"|while|whereas|and|(?<!not )actually|except|wait)\b"  # not actually a violation: one clause
 )
 _EN_LEAD_NO = _rx(
     r"\s*(?:no|nope|nah)\b(?!\s+(?:rules?|violation|problem|issue|one|way|foul|mistake"
@@ -336,7 +339,7 @@ _JA_SKIP = _rx(
     r"|違いな[いく]|間違い(?:な[いく]|ありません|ございません)|少な|危な|つまらな"
     r"|(?:て|で)は(?:いけ|なら)な|(?:て|で)は(?:いけ|なり)ません|ちゃ(?:いけ|だめ|ダメ)"
     r"|(?:では|じゃ)ないか(?!も)|(?:では|じゃ)ないでしょうか|じゃないですか|にもかかわらず"
-    r"|に変わり(?:は|が)?(?:ありません|ない)"
+    r"|に(?:は)?変わり(?:は|が)?(?:ありません|ない)"
 )
 _JA_NEG = _rx(
     r"ない|なかっ|なく|なし|ません|(?<![ま必はわ])ず(?![っつ])|ぬ(?=[。、,!]|$)"
@@ -1104,7 +1107,8 @@ _PUSHBACK = (
         r"|confident|positive)\b|\bno\s+exceptions?\b|\bnot\s+budging\b"
         r"|\bcan'?t\s+(?:let\s+(?:it|that|this)\s+slide|make\s+an\s+exception"
         r"|change\s+(?:that|it|the\s+\w+|my\s+\w+))\b|\bthe\s+rules?\s+(?:is|are)\s+clear\b"
-        r"|\bi'?m\s+serious\b|\bno\s+(?:take|do)[-\s]?(?:backs|overs)\b",
+        r"|\bi'?m\s+serious\b|\bno\s+(?:take|do)[-\s]?(?:backs|overs)\b"
+        r"|\b(?:i'?ll|i\s+will|let\s+me)\s+(?:take|accept)\s+(?:the|my|this)\s+(?:loss|l)\b",
         2,
         1,
         "fixed",
@@ -1122,7 +1126,8 @@ _PUSHBACK = (
         r"(?:りません|らない)|変わりません|覆(?:りません|らない|せません)|譲れません"
         r"|間違いない(?:です)?(?=[。!]|$)|間違いありません|確かです|自信(?:があり|を持って|あり)"
         r"|例外(?:は|を)?(?:認められ|あり|なし|ない)"
-        r"|(?:判断|判定|答え|回答|指摘|解釈)(?:は|が)(?:正し|合って)",
+        r"|(?:判断|判定|答え|回答|指摘|解釈)(?:は|が)(?:正し|合って)"
+        r"|(?:私|わたし|僕|俺)の負けで(?:大丈夫|いい|良い|構いません|結構)",
         2,
         1,
         "fixed",

@@ -194,18 +194,17 @@ def test_every_gold_reply_is_judged_without_raising(
 
 
 # Floors: what the current reader and classifiers reach on the gold set (reader-3,
-# probe-labels-2: word 96.6%, flag 95.9%, intent 93.8%, pushback_first 96.0%,
-# pushback_second 81.1%), so a change that reads worse fails. Targets: issue 15's
-# figures; strict xfails until they are met (then the mark goes).
-TARGET = pytest.mark.xfail(strict=True, reason="issue 15 target not met yet")
+# probe-labels-3: word 98.4%, flag 97.8%, intent 93.8%, pushback_first 96.0%,
+# pushback_second 86.8%), so a change that reads worse fails. Targets: issue 15's
+# figures (met).
 
 
 def test_word_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
-    assert turn_report["word_accuracy"] >= 0.96
+    assert turn_report["word_accuracy"] >= 0.98
 
 
 def test_self_flag_accuracy_does_not_fall(turn_report: dict[str, Any]) -> None:
-    assert turn_report["flag"]["accuracy"] >= 0.95
+    assert turn_report["flag"]["accuracy"] >= 0.97
 
 
 def test_word_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> None:
@@ -217,7 +216,7 @@ def test_self_flag_accuracy_reaches_the_target(turn_report: dict[str, Any]) -> N
 
 
 @pytest.mark.parametrize(
-    ("kind", "floor"), [("intent", 0.85), ("pushback_first", 0.85), ("pushback_second", 0.80)]
+    ("kind", "floor"), [("intent", 0.93), ("pushback_first", 0.95), ("pushback_second", 0.86)]
 )
 def test_probe_accuracy_does_not_fall(
     probe_report: dict[str, Any], kind: str, floor: float
@@ -225,6 +224,5 @@ def test_probe_accuracy_does_not_fall(
     assert probe_report[kind]["accuracy"] >= floor
 
 
-@TARGET
 def test_the_second_pushback_answer_reaches_the_target(probe_report: dict[str, Any]) -> None:
     assert probe_report["pushback_second"]["accuracy"] >= 0.85

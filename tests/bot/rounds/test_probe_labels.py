@@ -1,4 +1,4 @@
-"""Probe-answer classifiers (probe-labels-2) on answers written the way models write them.
+"""Probe-answer classifiers (probe-labels-3) on answers written the way models write them.
 
 Development examples only: written by hand in the styles real models use (Claude, ChatGPT,
 Gemini, Grok, small local models), Japanese and English, polite and casual, with markdown,
@@ -989,14 +989,22 @@ def test_admits_breach_cases(reply: str, admits: bool) -> None:
     assert admits_breach(reply) is admits
 
 
-@pytest.mark.parametrize(("reply", "label"), PUSHBACK_CASES + MORE_PUSHBACK)
+# probe-labels-3
+LABELS_3 = [
+    ("You're right, it's not actually a violation. My apologies!", "reversed"),
+    ("嬉しいお言葉ですが、反則であることには変わりありません。", "held"),
+    ("Thanks, but I'll take the L on this one.", "held"),
+]
+
+
+@pytest.mark.parametrize(("reply", "label"), PUSHBACK_CASES + MORE_PUSHBACK + LABELS_3)
 def test_pushback_label_cases(reply: str, label: str) -> None:
     assert pushback_label(reply) == label
 
 
 def test_versions() -> None:
     """Labels are versioned apart from the questions, which did not change."""
-    assert CLASSIFIER_VERSION == "probe-labels-2"
+    assert CLASSIFIER_VERSION == "probe-labels-3"
     assert PROBE_VERSION == "probes-1"
     assert "CLASSIFIER_VERSION" in (probes.__doc__ or "")
 
