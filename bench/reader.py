@@ -28,7 +28,7 @@ import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,7 @@ class TurnResult:
     pred_corrected_to: str | None  # None also when the verdict has no such attribute
     corrected_available: bool
     error: str | None = None
+    accepted: bool = False  # the referee accepted the move
 
 
 def word_correct(
@@ -205,7 +206,7 @@ def judge_turns(items: Sequence[dict[str, Any]], referee: Any | None = None) -> 
         error: str | None = None
         pred_word = pred_reading = pred_corr = None
         pred_flag = "<error>"
-        corr_available = False
+        corr_available = accepted = False
         try:
             verdict = referee.judge(item["text"], **judge_kwargs(signature_of, item))
         except Exception as exc:  # a crash on one reply is a miss, not the end of the run
@@ -216,6 +217,7 @@ def judge_turns(items: Sequence[dict[str, Any]], referee: Any | None = None) -> 
             pred_flag = _label(verdict.self_flag) or "<none>"
             corr_available = hasattr(verdict, "corrected_to")
             pred_corr = getattr(verdict, "corrected_to", None)
+            accepted = bool(verdict.ok)
         results.append(
             TurnResult(
                 id=item["id"],
@@ -234,6 +236,7 @@ def judge_turns(items: Sequence[dict[str, Any]], referee: Any | None = None) -> 
                 pred_corrected_to=pred_corr,
                 corrected_available=corr_available,
                 error=error,
+                accepted=accepted,
             )
         )
     return results
@@ -485,14 +488,37 @@ def as_json(
     return {"turns": t, "probes": p}
 
 
+def legal_handoff_as_none(results: Sequence[TurnResult]) -> list[TurnResult]:
+    """Score under a set's convention that an accepted move handed over is ``none``.
+
+    This project's convention (docs/RULES.md) labels every hand-off after the move
+    ``continues``; a set written to label only a rule-breaking hand-off so (the held-out
+    set, tests/gold/README.md) is scored with the two merged on accepted moves, where the
+    difference counts in no statistic (``continues_as_valid`` counts violations only).
+    """
+    out = []
+    for r in results:
+        if r.accepted and {r.gold_flag, r.pred_flag} <= {"none", "continues"}:
+            r = replace(r, gold_flag="none", pred_flag="none")
+        out.append(r)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--turns", type=Path, default=TURNS)
     parser.add_argument("--probes", type=Path, default=PROBES)
     parser.add_argument("--misses", type=int, default=10, help="misses to list per kind")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument(
+        "--legal-handoff-none",
+        action="store_true",
+        help="score a set whose convention labels an accepted move handed over `none`",
+    )
     args = parser.parse_args(argv)
     turns, probes = evaluate(args.turns, args.probes)
+    if args.legal_handoff_none:
+        turns = legal_handoff_as_none(turns)
     if args.json:
         json.dump(as_json(turns, probes, args.misses), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
