@@ -33,7 +33,13 @@ from bot.players.base import Adapter, CallRecord, ChatRequest, Message, now_iso
 from bot.referee.judge import Referee, Verdict
 from bot.referee.reader import window
 from bot.rounds import probes, records
-from bot.rounds.relabel import as_played, current_classifier, current_reader, probe_label
+from bot.rounds.relabel import (
+    as_played,
+    current_classifier,
+    current_reader,
+    probe_label,
+    stored_rounds,
+)
 from storage import files, migrations
 from storage import queries as q
 
@@ -385,18 +391,7 @@ def _turn_jobs(
 ) -> Iterator[_Job]:
     done = _graded(con, "turn_grades", "turn_id", report.grader)
     reader = current_reader()
-    for round_id in list(q.round_ids(con)):
-        round_row = dict(con.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone())
-        seat_rows = [
-            dict(s)
-            for s in con.execute(
-                "SELECT * FROM seats WHERE round_id = ? ORDER BY position", (round_id,)
-            )
-        ]
-        turn_rows = [
-            dict(t)
-            for t in con.execute("SELECT * FROM turns WHERE round_id = ? ORDER BY idx", (round_id,))
-        ]
+    for round_row, seat_rows, turn_rows in stored_rounds(con):
         played: list[str] = [round_row["start_word"]] if round_row.get("start_word") else []
         lang = round_row.get("prompt_lang") or "ja"
         for trow, judge in as_played(referee, round_row, seat_rows, turn_rows, []):

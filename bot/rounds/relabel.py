@@ -209,7 +209,11 @@ class _RoundLabels:
         return dict(zip(_COMPARED, self._newest[row["id"]], strict=True))
 
 
-def _rounds(con: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], list[dict], list[dict]]]:
+def stored_rounds(
+    con: sqlite3.Connection,
+) -> Iterator[tuple[dict[str, Any], list[dict], list[dict]]]:
+    """Each round in the temp table ``xr`` (``queries.select_rounds``), in id order, with
+    its seats (by position) and its turns (by index), as plain dicts."""
     for round_id in list(q.round_ids(con)):
         row = con.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)).fetchone()
         seats = [
@@ -252,7 +256,7 @@ def relabel(
     try:
         q.select_rounds(con, scope or q.Scope())
         pending: list[dict[str, Any]] = []
-        for round_row, seat_rows, turn_rows in _rounds(con):
+        for round_row, seat_rows, turn_rows in stored_rounds(con):
             _relabel_round(
                 con,
                 referee,
