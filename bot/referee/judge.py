@@ -44,6 +44,8 @@ class Verdict:
         corrected_to: The word a ``self_corrects`` reply offered instead of ``word``
             (never judged), else None.
         reader: The version of the reader that found ``word`` and ``self_flag``.
+        fit_joint: True when a less common reading was chosen because it fits the joint
+            (the most common one does not).
     """
 
     word: str | None
@@ -58,11 +60,20 @@ class Verdict:
     candidates: tuple[str, ...] = field(default=())
     corrected_to: str | None = None
     reader: str = READER_VERSION
+    fit_joint: bool = False
 
     @property
     def ok(self) -> bool:
         """True when there are no violations."""
         return not self.violations
+
+    @property
+    def reading_label(self) -> str | None:
+        """What a turn records as ``reading_source``: the source, ``+joint`` when chosen
+        for the joint over a more common reading (``jmdict+joint``); None without one."""
+        if self.reading_source is None:
+            return None
+        return f"{self.reading_source}+joint" if self.fit_joint else str(self.reading_source)
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``mikan judge`` prints (docs/RULES.md).
@@ -140,6 +151,7 @@ class _Read:
     source: ReadingSource | None
     candidates: tuple[str, ...]
     noun: NounStatus
+    fit_joint: bool = False
 
 
 # A round has far fewer words than this; a longer list (a stream's request) is not cached.
@@ -202,20 +214,27 @@ class Referee:
         analyse: Callable[[str], Analysis],
     ) -> _Read:
         analysis = analyse(found.surface)
+        noun = analysis.noun
+        if rules.compounds == "analysed" and noun is not NounStatus.NOUN:
+            noun = self.analyser.analysed_noun_status(found.surface)
         if found.furigana:
-            noun = analysis.noun
+            # The player's furigana always wins; the word passes as written or as read.
             if noun is not NounStatus.NOUN:
-                noun = self.analyser.kana_noun_status(found.furigana)
+                noun = self.analyser.kana_noun_status(found.furigana, compounds=rules.compounds)
             return _Read(
                 found.surface, found.furigana, ReadingSource.FURIGANA, (found.furigana,), noun
             )
         candidates = tuple(r for r, _ in analysis.readings)
         if not candidates:
-            return _Read(found.surface, None, None, (), analysis.noun)
+            return _Read(found.surface, None, None, (), noun)
         chosen = analysis.readings[0]
-        if allowed:
-            chosen = next((c for c in analysis.readings if fits(c[0], allowed, rules)), chosen)
-        return _Read(found.surface, chosen[0], chosen[1], candidates, analysis.noun)
+        if allowed and not fits(chosen[0], allowed, rules):
+            # Among the readings a player would accept (never a name's or an archaic one
+            # over them), the most common that fits the joint.
+            pool = analysis.readings[: analysis.pool]
+            chosen = next((c for c in pool if fits(c[0], allowed, rules)), chosen)
+        fit_joint = chosen is not analysis.readings[0]
+        return _Read(found.surface, chosen[0], chosen[1], candidates, noun, fit_joint)
 
     def _reading_of(self, word: str) -> str | None:
         """The most likely reading of a word as written (used words, previous words)."""
@@ -330,4 +349,5 @@ class Referee:
             extracted_from=found.source,
             candidates=judged.candidates,
             corrected_to=corrected_to,
+            fit_joint=judged.fit_joint,
         )

@@ -183,8 +183,11 @@ _KANJI = "\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff\U00020000-\U000313
 # CJK unified ideographs with extensions A and B-H (𠮷), compatibility ideographs, 々〆.
 _JP = _KANA + _KANJI
 _JP_CHAR = re.compile(f"[{_JP}]")
-_JP_RUN = re.compile(f"^[{_JP}]+$")
-_JP_RUNS = re.compile(f"[{_JP}]+")
+# A word may hold digits and capital letters before its Japanese (7月, Tシャツ, CDプレーヤー)
+# and digits after it (1対1).
+_WORD_BODY = f"(?:[0-9０-９A-Z]{{0,6}}[{_JP}])+[0-9０-９]{{0,6}}"
+_JP_RUN = re.compile(f"^{_WORD_BODY}$")
+_JP_RUNS = re.compile(_WORD_BODY)
 _KANA_RUN = re.compile(f"^[{_KANA}]+$")
 _LATIN_WORDS = re.compile(r"[A-Za-z]{3,}")
 _LONGEST_CANDIDATE = MAX_WORD_CHARS * 4
