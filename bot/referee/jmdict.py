@@ -306,6 +306,7 @@ class JMdict:
             out = sqlite3.connect(tmp)
             try:
                 out.execute("PRAGMA journal_mode=OFF")
+                out.execute("PRAGMA synchronous=OFF")  # a temporary file, renamed when whole
                 out.execute("CREATE TABLE w (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID")
                 out.executemany("INSERT INTO w VALUES (?, ?)", sorted(rows.items()))
                 out.commit()
