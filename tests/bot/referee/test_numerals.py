@@ -110,3 +110,16 @@ def test_wi_and_we_still_differ_from_other_kana(ref: Referee) -> None:
 
 def test_a_word_starting_with_wi_fits_after_i(ref: Referee) -> None:
     assert "wrong_start" not in ref.judge("ゐど", prev="たい").violations
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("「7月」！", "7月"),
+        ("**20日**", "20日"),
+        ("Tシャツ！次は「つ」からどうぞ", "Tシャツ"),
+        ("I'll go with CDプレーヤー", "CDプレーヤー"),
+    ],
+)
+def test_the_reader_takes_digits_and_capitals_in_a_word(ref: Referee, text: str, word: str) -> None:
+    assert ref.judge(text).word == word

@@ -1,4 +1,4 @@
-"""The reader (reader-2) on replies written the way models and people write them.
+"""The reader (reader-3) on replies written the way models and people write them.
 
 Development examples, written for this module (not taken from the held-out gold set):
 each row is a reply, its turn's context, and the move, self-flag and correction the
