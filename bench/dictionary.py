@@ -172,7 +172,8 @@ def load_sets(seed: int = 16, *, n_nouns: int = 1000, n_other: int = 1000) -> Se
             b = rng.choice(by_first[allowed[0][0]])
         else:
             b = rng.choice(common_nouns)
-        sets.pairs.append((a, b))
+        if b.kanji != a.kanji:  # the previous word again is no move at all
+            sets.pairs.append((a, b))
     return sets
 
 
@@ -211,6 +212,7 @@ def score(sets: Sets, referee: Referee | None = None) -> dict[str, Score]:
             "nouns_hiragana",
             "nouns_katakana",
             "readings_kanji",
+            "readings_kanji_entry",
             "non_nouns",
             "nonsense",
             "compounds",
@@ -229,6 +231,9 @@ def score(sets: Sets, referee: Referee | None = None) -> dict[str, Score]:
         v = ref.judge(e.kanji)
         right = sets.common_readings.get(e.kanji, {e.reading})
         out["readings_kanji"].add(v.reading in right, f"{e.kanji} {v.reading} (JMdict {right})")
+        # Stricter: the sampled entry's own reading, when the form has other common ones.
+        entry = f"{e.kanji} {v.reading} ({e.reading})"
+        out["readings_kanji_entry"].add(v.reading == e.reading, entry)
     for text in sets.non_nouns:
         v = ref.judge(text)
         out["non_nouns"].add(bool(_noun_codes(v)), text)

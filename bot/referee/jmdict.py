@@ -31,7 +31,7 @@ from bot.referee.kana import to_hiragana
 
 log = logging.getLogger(__name__)
 
-_INDEX_FORMAT = 2
+_INDEX_FORMAT = 4
 
 # Parts of speech (jamdict spells JMdict's entities out) that make a pairing a noun.
 _NOUN_POS = frozenset(
@@ -76,7 +76,9 @@ class Tier(IntEnum):
 
     COMMON = 0  # a JMdict priority tag (news1, ichi1, spec1, spec2, gai1)
     ORDINARY = 1
-    RARE = 2  # irregular or out-dated spelling, or archaic, obsolete, obscure, rare senses
+    # irregular or out-dated spelling; archaic, obsolete, obscure or rare senses; or a
+    # reading that neither heads its entry nor carries a priority tag (右腕 うわん)
+    RARE = 2
 
 
 class Kind(IntEnum):
@@ -173,15 +175,18 @@ def build_rows(source: Path, progress: Callable[[str], None] | None = None) -> d
     if progress:
         progress("tags read")
 
-    best: dict[str, dict[str, tuple[int, int, int]]] = {}
+    # Per form and reading, the best pairing: (tier, not a noun, not ichi1, nf, kind).
+    best: dict[str, dict[str, tuple[int, int, int, int, int]]] = {}
 
-    def add(form: str, reading: str, tier: Tier, freq: int, kind: Kind) -> None:
+    def add(form: str, reading: str, tier: Tier, freq: int, kind: Kind, ichi: bool) -> None:
         slot = best.setdefault(key(form), {})
         hira = to_hiragana(unicodedata.normalize("NFKC", reading))
         old = slot.get(hira)
-        new = (int(tier), freq, int(kind))
-        # One pairing per reading: the most common, and a noun over another class.
-        if old is None or (new[0], new[2], new[1]) < (old[0], old[2], old[1]):
+        # Among common readings: a noun's before a counter's or a suffix's (人 ひと, not
+        # じん), then one in ichi1, JMdict's list of words in everyday use (字 じ, not
+        # あざ; newspaper frequency counts a reading's compounds), then the nf rank.
+        new = (int(tier), int(kind != Kind.NOUN), int(not ichi), freq, int(kind))
+        if old is None or new < old:
             slot[hira] = new
 
     for idseq, readings in kana.items():
@@ -195,6 +200,15 @@ def build_rows(source: Path, progress: Callable[[str], None] | None = None) -> d
                 (last_pos, set(misc.get(sid, ())), stagk.get(sid, []), stagr.get(sid, []))
             )
         forms = kanji.get(idseq, [])
+        # The reading that heads the entry for each kanji form: another reading of the same
+        # entry without a priority tag is a variant (右腕 うわん beside みぎうで).
+        heads: dict[str, str] = {}
+        for rid, rtext, nokanji in readings:
+            if not nokanji:
+                allowed = set(kn_restr.get(rid, ())) or None
+                for _, ktext in forms:
+                    if allowed is None or ktext in allowed:
+                        heads.setdefault(ktext, rtext)
         for rid, rtext, nokanji in readings:
             r_pri = kn_pri.get(rid, [])
             r_bad = bool(_IRREGULAR.intersection(kn_info.get(rid, ())))
@@ -217,20 +231,24 @@ def build_rows(source: Path, progress: Callable[[str], None] | None = None) -> d
                 common = _COMMON.intersection(r_pri) and (
                     ktext is None or _COMMON.intersection(k_pri)
                 )
+                variant = ktext is not None and heads.get(ktext) != rtext
                 if r_bad or k_bad or all(m & _ARCHAIC for _, m in applicable):
                     tier = Tier.RARE
                 elif common:
                     tier = Tier.COMMON
+                elif variant:
+                    tier = Tier.RARE
                 else:
                     tier = Tier.ORDINARY
                 freq = _freq(r_pri + k_pri)
-                add(rtext if ktext is None else ktext, rtext, tier, freq, kind)
+                ichi = "ichi1" in r_pri
+                add(rtext if ktext is None else ktext, rtext, tier, freq, kind, ichi)
     if progress:
         progress("pairings made")
     rows: dict[str, str] = {}
     for form, slot in best.items():
-        ranked = sorted(slot.items(), key=lambda kv: (kv[1][0], kv[1][1]))
-        rows[form] = ";".join(f"{r},{t},{f},{k}" for r, (t, f, k) in ranked)
+        ranked = sorted(slot.items(), key=lambda kv: kv[1])
+        rows[form] = ";".join(f"{r},{t},{f},{k}" for r, (t, _, _, f, k) in ranked)
     return rows
 
 

@@ -22,7 +22,14 @@ from bot.referee.kana import (
     vowel_of,
 )
 from bot.referee.reader import READER_VERSION, Context, Extracted, SelfFlag, extract, read_reply
-from bot.referee.readings import Analyser, Analysis, NounStatus, ReadingSource, default_analyser
+from bot.referee.readings import (
+    JOINT_POOL,
+    Analyser,
+    Analysis,
+    NounStatus,
+    ReadingSource,
+    default_analyser,
+)
 from bot.referee.rules import Rules, Violation
 
 
@@ -231,7 +238,7 @@ class Referee:
         if allowed and not fits(chosen[0], allowed, rules):
             # Among the readings a player would accept (never a name's or an archaic one
             # over them), the most common that fits the joint.
-            pool = analysis.readings[: analysis.pool]
+            pool = [c for c in analysis.readings if c[1] in JOINT_POOL]
             chosen = next((c for c in pool if fits(c[0], allowed, rules)), chosen)
         fit_joint = chosen is not analysis.readings[0]
         return _Read(found.surface, chosen[0], chosen[1], candidates, noun, fit_joint)

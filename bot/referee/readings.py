@@ -64,9 +64,11 @@ class ReadingSource(StrEnum):
 
     ``jmdict_common`` is a reading JMdict marks common; ``numeral`` the numeral reader's;
     ``sudachi`` the analyser's reading of the whole word or a common-noun entry;
-    ``jmdict`` a JMdict reading without a priority tag; ``sudachi_name`` a name's reading
-    (or the analyser's token-by-token reading of a numeral); ``jmdict_rare`` an archaic,
-    obsolete or irregular one; ``letters`` Latin letters read by name (Tシャツ).
+    ``jmdict`` a JMdict reading without a priority tag that heads its entry (生 き, a word
+    of its own); ``sudachi_entry`` another SudachiPy entry's reading of a form JMdict
+    has; ``sudachi_name`` a name's reading (or the analyser's token-by-token reading of a
+    numeral); ``jmdict_rare`` an archaic, obsolete or irregular one, or a variant reading
+    without a priority tag (右腕 うわん); ``letters`` Latin letters read by name (Tシャツ).
     """
 
     FURIGANA = "furigana"
@@ -75,6 +77,7 @@ class ReadingSource(StrEnum):
     NUMERAL = "numeral"
     SUDACHI = "sudachi"
     JMDICT = "jmdict"
+    SUDACHI_ENTRY = "sudachi_entry"
     SUDACHI_NAME = "sudachi_name"
     JMDICT_RARE = "jmdict_rare"
     LETTERS = "letters"
@@ -82,8 +85,8 @@ class ReadingSource(StrEnum):
 
 
 # Readings of these sources may win at the joint over a more common one; the others
-# (names, archaic readings, pykakasi's guess) only when nothing better exists.
-_JOINT_POOL = frozenset(
+# (names, archaic or variant readings, pykakasi's guess) only when nothing better exists.
+JOINT_POOL = frozenset(
     {
         ReadingSource.KANA,
         ReadingSource.LETTERS,
@@ -102,15 +105,12 @@ class Analysis:
     Attributes:
         readings: Hiragana candidates, most common first, each with its source.
         noun: The noun check under ``compounds=dictionary`` (the word must be an entry).
-        pool: How many leading readings may be chosen to fit the joint (the common and
-            ordinary ones; a name or archaic reading is never chosen over them).
         decided: True when a dictionary entry (or the numeral rule) settled ``noun``, so
             ``compounds=analysed`` has nothing to add.
     """
 
     readings: tuple[tuple[str, ReadingSource], ...]
     noun: NounStatus
-    pool: int = 1
     decided: bool = True
 
 
@@ -372,7 +372,10 @@ class Analyser:
             ranked.append((contextual[0], source))
         ranked += [(s.reading, ReadingSource.JMDICT) for s in senses if s.tier == Tier.ORDINARY]
         entries = self._dictionary_readings(written)
-        ranked += [(r, ReadingSource.SUDACHI) for r, name in entries if not name]
+        # Where JMdict has the form it is the authority: SudachiPy's other entries for it
+        # (熟睡 うまい) are candidates, never chosen for the joint.
+        other = ReadingSource.SUDACHI_ENTRY if senses else ReadingSource.SUDACHI
+        ranked += [(r, other) for r, name in entries if not name]
         if contextual and (contextual[1] or numeral):
             ranked.append((contextual[0], ReadingSource.SUDACHI_NAME))
         ranked += [(r, ReadingSource.SUDACHI_NAME) for r, name in entries if name]
@@ -387,12 +390,11 @@ class Analyser:
             if is_kana_reading(reading):
                 first.setdefault(reading, source)
         readings = tuple(first.items())
-        pool = sum(1 for _, source in readings if source in _JOINT_POOL) or len(readings)
         if senses:
-            return Analysis(readings, _senses_status(senses), pool)
+            return Analysis(readings, _senses_status(senses))
         if numeral:  # a numeral with a counter the reader knows is a noun (三十七冊)
-            return Analysis(readings, NounStatus.NOUN, pool)
-        return Analysis(readings, self._undecided_status(written), pool, decided=False)
+            return Analysis(readings, NounStatus.NOUN)
+        return Analysis(readings, self._undecided_status(written), decided=False)
 
     def analysed_noun_status(self, surface: str) -> NounStatus:
         """The noun check under ``compounds=analysed``: also any sequence of known nouns.

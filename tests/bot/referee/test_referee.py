@@ -247,7 +247,7 @@ def test_kanji_reading_from_the_analyser(ref: Referee) -> None:
         ("生", "すき", "き"),
         ("生", "さかな", "なま"),
         ("日本", "うに", "にほん"),  # the common reading fits: it wins
-        ("上手", "たか", "かみて"),
+        ("内蔵", "かう", "うちくら"),  # a word of its own spelled the same (a storehouse)
     ],
 )
 def test_reading_that_fits_the_joint_wins(
@@ -256,6 +256,22 @@ def test_reading_that_fits_the_joint_wins(
     v = ref.judge(word, prev=prev)
     assert v.reading == reading
     assert "wrong_start" not in v.violations
+
+
+@pytest.mark.parametrize(
+    ("word", "prev", "reading"),
+    [
+        ("上手", "たか", "じょうず"),  # かみて is a variant reading of another entry's head
+        ("右腕", "きゅう", "みぎうで"),  # うわん: a variant without a priority tag
+        ("熟睡", "かう", "じゅくすい"),  # うまい: SudachiPy's, for a form JMdict has
+    ],
+)
+def test_a_variant_reading_is_not_chosen_to_fit_the_joint(
+    ref: Referee, word: str, prev: str, reading: str
+) -> None:
+    v = ref.judge(word, prev=prev)
+    assert v.reading == reading
+    assert "wrong_start" in v.violations
 
 
 def test_rendaku_forms_are_not_readings_of_the_bare_word(ref: Referee) -> None:
