@@ -13,3 +13,15 @@ async def provider_server():
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def jmdict_index() -> None:
+    """Build the JMdict index once, before any test or subprocess needs it.
+
+    In a fresh cache (CI) the first build takes a few seconds; every ``mikan`` process the
+    tests start then opens the built index instead of building its own.
+    """
+    from bot.referee.readings import default_analyser
+
+    default_analyser().jmdict.warm()

@@ -22,7 +22,14 @@ from bot.referee.kana import (
     vowel_of,
 )
 from bot.referee.reader import READER_VERSION, Context, Extracted, SelfFlag, extract, read_reply
-from bot.referee.readings import Analyser, Analysis, NounStatus, ReadingSource, default_analyser
+from bot.referee.readings import (
+    JOINT_POOL,
+    Analyser,
+    Analysis,
+    NounStatus,
+    ReadingSource,
+    default_analyser,
+)
 from bot.referee.rules import Rules, Violation
 
 
@@ -46,6 +53,8 @@ class Verdict:
         reader: The version of the reader that found ``word`` and ``self_flag``.
         unsure: Why the reader may have read the reply wrongly (reader ``UNSURE``
             codes); empty when it is sure.
+        fit_joint: True when a less common reading was chosen because it fits the joint
+            (the most common one does not).
     """
 
     word: str | None
@@ -61,11 +70,20 @@ class Verdict:
     corrected_to: str | None = None
     reader: str = READER_VERSION
     unsure: tuple[str, ...] = ()
+    fit_joint: bool = False
 
     @property
     def ok(self) -> bool:
         """True when there are no violations."""
         return not self.violations
+
+    @property
+    def reading_label(self) -> str | None:
+        """What a turn records as ``reading_source``: the source, ``+joint`` when chosen
+        for the joint over a more common reading (``jmdict+joint``); None without one."""
+        if self.reading_source is None:
+            return None
+        return f"{self.reading_source}+joint" if self.fit_joint else str(self.reading_source)
 
     def to_json(self) -> dict[str, Any]:
         """The shape ``mikan judge`` prints (docs/RULES.md).
@@ -143,6 +161,7 @@ class _Read:
     source: ReadingSource | None
     candidates: tuple[str, ...]
     noun: NounStatus
+    fit_joint: bool = False
 
 
 # A round has far fewer words than this; a longer list (a stream's request) is not cached.
@@ -205,20 +224,27 @@ class Referee:
         analyse: Callable[[str], Analysis],
     ) -> _Read:
         analysis = analyse(found.surface)
+        noun = analysis.noun
+        if rules.compounds == "analysed" and noun is not NounStatus.NOUN:
+            noun = self.analyser.analysed_noun_status(found.surface)
         if found.furigana:
-            noun = analysis.noun
+            # The player's furigana always wins; the word passes as written or as read.
             if noun is not NounStatus.NOUN:
-                noun = self.analyser.kana_noun_status(found.furigana)
+                noun = self.analyser.kana_noun_status(found.furigana, compounds=rules.compounds)
             return _Read(
                 found.surface, found.furigana, ReadingSource.FURIGANA, (found.furigana,), noun
             )
         candidates = tuple(r for r, _ in analysis.readings)
         if not candidates:
-            return _Read(found.surface, None, None, (), analysis.noun)
+            return _Read(found.surface, None, None, (), noun)
         chosen = analysis.readings[0]
-        if allowed:
-            chosen = next((c for c in analysis.readings if fits(c[0], allowed, rules)), chosen)
-        return _Read(found.surface, chosen[0], chosen[1], candidates, analysis.noun)
+        if allowed and not fits(chosen[0], allowed, rules):
+            # Among the readings a player would accept (never a name's or an archaic one
+            # over them), the most common that fits the joint.
+            pool = [c for c in analysis.readings if c[1] in JOINT_POOL]
+            chosen = next((c for c in pool if fits(c[0], allowed, rules)), chosen)
+        fit_joint = chosen is not analysis.readings[0]
+        return _Read(found.surface, chosen[0], chosen[1], candidates, noun, fit_joint)
 
     def _reading_of(self, word: str) -> str | None:
         """The most likely reading of a word as written (used words, previous words)."""
@@ -342,4 +368,5 @@ class Referee:
             candidates=judged.candidates,
             corrected_to=corrected_to,
             unsure=read.unsure,
+            fit_joint=judged.fit_joint,
         )

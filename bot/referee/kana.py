@@ -37,15 +37,16 @@ SOKUON = "っ"
 CHOONPU = "ー"
 N = "ん"
 
-# Equivalences applied whenever two morae meet at a joint.
-_JOINT = str.maketrans({"ぢ": "じ", "づ": "ず", "を": "お"})
+# Equivalences applied whenever two morae meet at a joint (ゐ and ゑ are old spellings
+# of い and え; katakana ヰ ヱ are folded to them by to_hiragana first).
+_JOINT = str.maketrans({"ぢ": "じ", "づ": "ず", "を": "お", "ゐ": "い", "ゑ": "え"})
 
 _HIRA_RE = re.compile(r"^[\u3041-\u3096\u30fc]+$")
 _VOWEL_ROWS = {
     "あ": "あかさたなはまやらわがざだばぱぁゃゎゕ",
-    "い": "いきしちにひみりぎじぢびぴぃ",
+    "い": "いきしちにひみりぎじぢびぴぃゐ",
     "う": "うくすつぬふむゆるぐずづぶぷぅゅゔ",
-    "え": "えけせてねへめれげぜでべぺぇゖ",
+    "え": "えけせてねへめれげぜでべぺぇゖゑ",
     "お": "おこそとのほもよろをごぞどぼぽぉょ",
 }
 _VOWEL_OF = {ch: vowel for vowel, row in _VOWEL_ROWS.items() for ch in row}
@@ -101,7 +102,10 @@ def enlarge(mora: str) -> str:
 
 
 def joint_key(text: str, *, lenient: bool = False) -> str:
-    """The form two morae are compared in: ぢ≡じ, づ≡ず, を≡お; lenient drops voicing."""
+    """The form two morae are compared in: ぢ≡じ, づ≡ず, を≡お, ゐ≡い, ゑ≡え.
+
+    ``lenient`` also drops voicing marks.
+    """
     text = text.translate(_JOINT)
     if lenient:
         decomposed = unicodedata.normalize("NFD", text)

@@ -82,7 +82,13 @@ import jaconv
 from bot.referee.kana import clean, joint_key, morae, to_hiragana
 
 READER_VERSION = "reader-3"
-"""The version of this reader, stored beside what it read (reader-1 had no constant)."""
+"""The version of this reader, stored beside what it read (reader-1 had no constant).
+
+reader-3: what never is the move (the other player's word, headings, pieces of
+sentences, Chinese), mora hand-offs without 次は, romaji alone, unsure marks (issue
+15); digits and capital letters in a word (7月, Tシャツ) and verdicts from the JMdict
+noun check (issue 16): ``mikan relabel`` labels again.
+"""
 
 MAX_WORD_CHARS = 40
 """The longest span taken for a word (the longest everyday compounds are ~20 characters)."""
@@ -203,8 +209,12 @@ _KANJI = "\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff\U00020000-\U000313
 # CJK unified ideographs with extensions A and B-H (𠮷), compatibility ideographs, 々〆.
 _JP = _KANA + _KANJI
 _JP_CHAR = re.compile(f"[{_JP}]")
-_JP_RUN = re.compile(f"^[{_JP}]+$")
-_JP_RUNS = re.compile(f"[{_JP}]+")
+# A word may hold capital letters beside its Japanese (Tシャツ, CDプレーヤー), and digits
+# (7月, 1対1) where it stands alone (the whole reply, quoted, bold): in running text a
+# digit and a counter are commentary (3連敗…). One character class keeps each scan as
+# cheap as a Japanese run alone.
+_JP_RUN = re.compile(f"^[0-9０-９A-Z]*[{_JP}][{_JP}0-9０-９A-Z]*$")
+_JP_RUNS = re.compile(f"[A-Z]*[{_JP}][{_JP}A-Z]*")
 _KANA_RUN = re.compile(f"^[{_KANA}]+$")
 _LATIN_WORDS = re.compile(r"[A-Za-z]{3,}")
 _LONGEST_CANDIDATE = MAX_WORD_CHARS * 4

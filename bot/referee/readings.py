@@ -1,4 +1,11 @@
-"""Readings and the dictionary check, over SudachiPy (core dictionary) and pykakasi.
+"""Readings and the noun check, over JMdict, SudachiPy (core dictionary) and pykakasi.
+
+JMdict is the noun authority (``jmdict.py``): a written form it has is a noun when one
+of its pairings is, unless a more common non-noun shares it. A form it lacks is a noun
+when SudachiPy has it as one common-noun entry, when it is お/ご + a JMdict noun, or a
+numeral with a counter; under ``compounds=analysed`` also when the analyser reads it as
+a sequence of known nouns (the landed behaviour). Readings are ranked by how common
+they are (:class:`ReadingSource`).
 
 One :class:`Analyser` per process is enough: building it loads the dictionary
 (tens of milliseconds), and every analysis is cached by surface, so a word that
@@ -10,31 +17,29 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import pykakasi
 from sudachipy import Dictionary, SplitMode
 
+from bot.referee.cache import cache_dir
+from bot.referee.jmdict import JMdict, Kind, Sense, Tier
 from bot.referee.kana import SOKUON, is_kana_reading, joint_key, to_hiragana, to_katakana
+from bot.referee.numerals import digits_to_kanji, has_latin, latin_to_kana, read_numeral_word
 
 _KANJI = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\u3005\u3006\uf900-\ufaff\U00020000-\U0003134f]")
 _NOUN_POS = frozenset({"名詞", "代名詞"})
+_ASCII_DIGIT = re.compile("[0-9]")
+_PREFIXES = frozenset("おご御")
 _CACHE_SIZE = 1 << 16
 _INDEX_FORMAT = 1
 log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """Where derived data lives: ``$MIKAN_CACHE_DIR``, else the XDG cache directory."""
-    explicit = os.environ.get("MIKAN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mikan"
 
 
 def _dictionary_file() -> Path | None:
@@ -55,23 +60,58 @@ class NounStatus(StrEnum):
 
 
 class ReadingSource(StrEnum):
-    """Where a reading came from: the reply's furigana, the word's own kana, SudachiPy, pykakasi."""
+    """Where a reading came from, and so how far it is trusted (docs/RULES.md "Readings").
+
+    ``jmdict_common`` is a reading JMdict marks common; ``numeral`` the numeral reader's;
+    ``sudachi`` the analyser's reading of the whole word or a common-noun entry;
+    ``jmdict`` a JMdict reading without a priority tag that heads its entry (生 き, a word
+    of its own); ``sudachi_entry`` another SudachiPy entry's reading of a form JMdict
+    has; ``sudachi_name`` a name's reading (or the analyser's token-by-token reading of a
+    numeral); ``jmdict_rare`` an archaic, obsolete or irregular one, or a variant reading
+    without a priority tag (右腕 うわん); ``letters`` Latin letters read by name (Tシャツ).
+    """
 
     FURIGANA = "furigana"
     KANA = "kana"
+    JMDICT_COMMON = "jmdict_common"
+    NUMERAL = "numeral"
     SUDACHI = "sudachi"
+    JMDICT = "jmdict"
+    SUDACHI_ENTRY = "sudachi_entry"
+    SUDACHI_NAME = "sudachi_name"
+    JMDICT_RARE = "jmdict_rare"
+    LETTERS = "letters"
     PYKAKASI = "pykakasi"
+
+
+# Readings of these sources may win at the joint over a more common one; the others
+# (names, archaic or variant readings, pykakasi's guess) only when nothing better exists.
+JOINT_POOL = frozenset(
+    {
+        ReadingSource.KANA,
+        ReadingSource.LETTERS,
+        ReadingSource.JMDICT_COMMON,
+        ReadingSource.NUMERAL,
+        ReadingSource.SUDACHI,
+        ReadingSource.JMDICT,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """What the analyser knows of one written word.
 
-    ``readings`` are hiragana candidates, most likely first, each with its source.
+    Attributes:
+        readings: Hiragana candidates, most common first, each with its source.
+        noun: The noun check under ``compounds=dictionary`` (the word must be an entry).
+        decided: True when a dictionary entry (or the numeral rule) settled ``noun``, so
+            ``compounds=analysed`` has nothing to add.
     """
 
     readings: tuple[tuple[str, ReadingSource], ...]
     noun: NounStatus
+    decided: bool = True
 
 
 def _token_ok_for_compound(surface: str, pos: tuple[str, ...]) -> bool:
@@ -85,29 +125,58 @@ def _token_ok_for_compound(surface: str, pos: tuple[str, ...]) -> bool:
     return pos[0] == "接尾辞" and pos[1] == "名詞的"
 
 
-class Analyser:
-    """Thread-safe facade over SudachiPy and pykakasi with an LRU cache.
+def _progress_line(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
-    Building one loads the SudachiPy core dictionary.
+
+def _senses_status(senses: tuple[Sense, ...]) -> NounStatus:
+    """JMdict's verdict on a written form: a noun unless a more common non-noun shares it.
+
+    Ties go to the noun, so a word that is both (はなし, a noun and a verb's stem) stays a
+    noun; a rare noun that shares the kana of a common adjective (さむい) does not.
+    """
+    noun = min((s.tier for s in senses if s.kind is Kind.NOUN), default=None)
+    other = min((s.tier for s in senses if s.kind is Kind.NON_NOUN), default=None)
+    if noun is not None and (other is None or noun <= other):
+        return NounStatus.NOUN
+    return NounStatus.NOT_A_NOUN
+
+
+class Analyser:
+    """Thread-safe facade over JMdict, SudachiPy and pykakasi with an LRU cache.
+
+    Building one loads the SudachiPy core dictionary; the JMdict index is opened (built
+    into the cache the first time, with a progress line on stderr) on first need or by
+    :meth:`warm`.
 
     Attributes:
         analyse: ``analyse(surface) -> Analysis``, the readings and noun status of a
             written word, LRU-cached by surface (``cache_size`` entries).
+        jmdict: The JMdict index.
     """
 
-    def __init__(self, *, cache_size: int = _CACHE_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        cache_size: int = _CACHE_SIZE,
+        progress: Callable[[str], None] | None = _progress_line,
+    ) -> None:
         self._dictionary = Dictionary(dict="core")
         self._local = threading.local()
         # pykakasi holds ~115 MB once built and is only the last resort: built on first need.
-        self._kakasi: pykakasi.kakasi | None = None
+        self._kakasi: Any = None
         self._kakasi_lock = threading.Lock()
         self._noun_readings: frozenset[str] | None = None
         self._index_lock = threading.Lock()
+        self.jmdict = JMdict(progress=progress)
         self.analyse = lru_cache(maxsize=cache_size)(self._analyse)
+        self._analysed = lru_cache(maxsize=cache_size)(self._analysed_status)
 
     def warm(self) -> None:
-        """Load everything lazy now (the noun-reading index), so no turn waits for it."""
+        """Load everything lazy now (both indexes), so no turn waits for it."""
+        self.jmdict.warm()
         self._noun_index()
+        self._tokenizer()
 
     def _noun_index(self) -> frozenset[str]:
         """Katakana readings of every common noun and pronoun in the dictionary.
@@ -202,30 +271,39 @@ class Analyser:
             return NounStatus.NOUN
         return status
 
-    def _dictionary_readings(self, surface: str) -> list[str]:
-        """Readings of noun entries whose surface is exactly ``surface``.
+    def _dictionary_readings(self, surface: str) -> list[tuple[str, bool]]:
+        """Readings of SudachiPy noun entries whose surface is exactly ``surface``.
 
-        Rendaku forms (米 -> ごめ beside こめ) and clipped forms ending in っ are
-        only ever the inside of a compound, so they are dropped.
+        Each with whether it is a name's (固有名詞). Rendaku forms (米 -> ごめ beside
+        こめ) and clipped forms ending in っ are only ever the inside of a compound, so
+        they are dropped.
         """
-        found: list[str] = []
+        found: list[tuple[str, bool]] = []
         for m in self._dictionary.lookup(surface):
-            if m.part_of_speech()[0] in _NOUN_POS:
+            pos = m.part_of_speech()
+            if pos[0] in _NOUN_POS:
                 reading = to_hiragana(m.reading_form())
                 if is_kana_reading(reading) and not reading.endswith(SOKUON):
-                    found.append(reading)
-        plain = set(found)
-        out = [r for r in found if _unvoiced(r) == r or _unvoiced(r) not in plain]
-        return list(dict.fromkeys(out))
+                    found.append((reading, pos[1] == "固有名詞"))
+        plain = {r for r, _ in found}
+        out = [(r, n) for r, n in found if _unvoiced(r) == r or _unvoiced(r) not in plain]
+        # A reading that is also a common noun's is not a name's.
+        common = {r for r, n in out if not n}
+        return list(dict.fromkeys((r, n and r not in common) for r, n in out))
 
-    def _sudachi_reading(self, surface: str) -> str | None:
+    def _sudachi_reading(self, surface: str) -> tuple[str, bool] | None:
+        """The analyser's reading of the whole word, and whether a name is part of it."""
         tokens = self._tokenizer().tokenize(surface)
         reading = to_hiragana("".join(t.reading_form() for t in tokens))
-        return reading if is_kana_reading(reading) else None
+        if not is_kana_reading(reading):
+            return None
+        return reading, any(t.part_of_speech()[1] == "固有名詞" for t in tokens)
 
     def _kakasi_reading(self, surface: str) -> str | None:
         with self._kakasi_lock:
             if self._kakasi is None:
+                import pykakasi  # a 0.4 s import: only for words nothing else reads
+
                 self._kakasi = pykakasi.kakasi()
             parts = self._kakasi.convert(surface)
         reading = "".join(p["hira"] for p in parts)
@@ -234,35 +312,120 @@ class Analyser:
             return None
         return reading if is_kana_reading(reading) else None
 
+    def _entry_status(self, *forms: str) -> NounStatus | None:
+        """NOUN when SudachiPy has one of ``forms`` as a common-noun entry, else None."""
+        for form in dict.fromkeys(f for f in forms if f):
+            for m in self._dictionary.lookup(form):
+                pos = m.part_of_speech()
+                if pos[0] == "代名詞" or (pos[0] == "名詞" and pos[1] in ("普通名詞", "数詞")):
+                    return NounStatus.NOUN
+        return None
+
+    def _prefixed_status(self, surface: str) -> NounStatus | None:
+        """お茶碗, ご近所: a beautifying prefix before a JMdict noun makes a noun."""
+        if len(surface) > 2 and surface[0] in _PREFIXES:
+            rest = self.jmdict.lookup(surface[1:])
+            if rest and _senses_status(rest) is NounStatus.NOUN:
+                return NounStatus.NOUN
+        return None
+
+    def _undecided_status(self, *forms: str) -> NounStatus:
+        """A word JMdict lacks under ``compounds=dictionary``: an entry, or not a word.
+
+        A known non-noun (a conjugated verb) stays ``not_a_noun``; a sequence of nouns that
+        is no entry (an invented compound) is ``unknown_word``.
+        """
+        found = self._entry_status(*forms) or self._prefixed_status(forms[0])
+        if found is not None:
+            return found
+        status = self.noun_status(*forms)
+        return NounStatus.NOT_A_NOUN if status is NounStatus.NOT_A_NOUN else NounStatus.UNKNOWN
+
+    def _kana_analysis(self, hira: str, surface: str, source: ReadingSource) -> Analysis:
+        senses = self.jmdict.lookup(hira)
+        if senses:
+            return Analysis(((hira, source),), _senses_status(senses))
+        noun = self._undecided_status(hira, to_katakana(hira), surface)
+        return Analysis(((hira, source),), noun, decided=False)
+
     def _analyse(self, surface: str) -> Analysis:
         hira = to_hiragana(surface)
         if is_kana_reading(hira):
-            return Analysis(((hira, ReadingSource.KANA),), self._kana_noun_status(hira, surface))
-        entries = self._dictionary_readings(surface)
-        # A surface that is itself a noun entry is a noun, whatever the tokenizer's
-        # first guess (上手 is じょうず, an adjectival noun, but also かみて, a noun).
-        noun = NounStatus.NOUN if entries else self.noun_status(surface)
-        contextual = self._sudachi_reading(surface)
-        sudachi = [contextual] if contextual else []
-        ordered = sudachi + entries if contextual in entries else entries + sudachi
-        readings = [(r, ReadingSource.SUDACHI) for r in ordered]
-        if not readings:  # the analyser could not read it: pykakasi, the last resort
-            kakasi = self._kakasi_reading(surface)
+            return self._kana_analysis(hira, surface, ReadingSource.KANA)
+        written = digits_to_kanji(surface) if _ASCII_DIGIT.search(surface) else surface
+        senses = self.jmdict.lookup(surface) or self.jmdict.lookup(written)
+        if not senses and has_latin(written):
+            spelled = to_hiragana(latin_to_kana(written))
+            if is_kana_reading(spelled):
+                return self._kana_analysis(spelled, surface, ReadingSource.LETTERS)
+            written = spelled
+        numeral = read_numeral_word(written)
+        ranked: list[tuple[str, ReadingSource]] = []
+        common = [s.reading for s in senses if s.tier == Tier.COMMON]
+        ranked += [(r, ReadingSource.JMDICT_COMMON) for r in common]
+        if numeral:
+            ranked.append((numeral, ReadingSource.NUMERAL))
+        contextual = self._sudachi_reading(written)
+        ordinary = {s.reading for s in senses if s.tier == Tier.ORDINARY}
+        if contextual and not contextual[1] and not numeral:
+            source = ReadingSource.JMDICT if contextual[0] in ordinary else ReadingSource.SUDACHI
+            ranked.append((contextual[0], source))
+        ranked += [(s.reading, ReadingSource.JMDICT) for s in senses if s.tier == Tier.ORDINARY]
+        entries = self._dictionary_readings(written)
+        # Where JMdict has the form it is the authority: SudachiPy's other entries for it
+        # (熟睡 うまい) are candidates, never chosen for the joint.
+        other = ReadingSource.SUDACHI_ENTRY if senses else ReadingSource.SUDACHI
+        ranked += [(r, other) for r, name in entries if not name]
+        if contextual and (contextual[1] or numeral):
+            ranked.append((contextual[0], ReadingSource.SUDACHI_NAME))
+        ranked += [(r, ReadingSource.SUDACHI_NAME) for r, name in entries if name]
+        ranked += [(s.reading, ReadingSource.JMDICT_RARE) for s in senses if s.tier == Tier.RARE]
+        if not ranked:  # nothing could read it: pykakasi, the last resort
+            kakasi = self._kakasi_reading(written)
             if kakasi:
-                readings.append((kakasi, ReadingSource.PYKAKASI))
+                ranked.append((kakasi, ReadingSource.PYKAKASI))
         # The same reading from two sources keeps its first (more trusted) source.
         first: dict[str, ReadingSource] = {}
-        for reading, source in readings:
-            first.setdefault(reading, source)
-        return Analysis(tuple(first.items()), noun)
+        for reading, source in ranked:
+            if is_kana_reading(reading):
+                first.setdefault(reading, source)
+        readings = tuple(first.items())
+        if senses:
+            return Analysis(readings, _senses_status(senses))
+        if numeral:  # a numeral with a counter the reader knows is a noun (三十七冊)
+            return Analysis(readings, NounStatus.NOUN)
+        return Analysis(readings, self._undecided_status(written), decided=False)
 
-    def kana_noun_status(self, reading: str) -> NounStatus:
-        """The dictionary check on a reading alone (for furigana: 蜜柑（みかん）).
+    def analysed_noun_status(self, surface: str) -> NounStatus:
+        """The noun check under ``compounds=analysed``: also any sequence of known nouns.
 
-        NOUN also when its katakana form is the reading of a common noun or pronoun in
-        the dictionary (that index is loaded on first need).
+        What JMdict (or the numeral rule) decided stands; otherwise the analyser's
+        reading of the word as nouns (みかんごりら, 海犬) passes, and a kana word also
+        when it is the reading of one of SudachiPy's common nouns. LRU-cached.
         """
-        return self._kana_noun_status(reading)
+        return self._analysed(surface)
+
+    def _analysed_status(self, surface: str) -> NounStatus:
+        analysis = self.analyse(surface)
+        if analysis.decided or analysis.noun is NounStatus.NOUN:
+            return analysis.noun
+        hira = to_hiragana(surface)
+        if is_kana_reading(hira):
+            return self._kana_noun_status(hira, surface)
+        written = digits_to_kanji(surface)
+        if has_latin(written):
+            written = to_hiragana(latin_to_kana(written))
+            if is_kana_reading(written):
+                return self._kana_noun_status(written)
+        if any(not name for _, name in self._dictionary_readings(written)):
+            return NounStatus.NOUN
+        return self.noun_status(written)
+
+    def kana_noun_status(self, reading: str, *, compounds: str = "dictionary") -> NounStatus:
+        """The noun check on a reading alone (for furigana: 蜜柑（みかん）)."""
+        if compounds == "analysed":
+            return self.analysed_noun_status(reading)
+        return self.analyse(reading).noun
 
 
 def _unvoiced(reading: str) -> str:

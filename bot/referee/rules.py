@@ -9,6 +9,7 @@ from typing import Any, Literal
 SmallKana = Literal["enlarge", "whole", "either"]
 LongVowel = Literal["previous", "vowel"]
 Dakuten = Literal["strict", "lenient"]
+Compounds = Literal["dictionary", "analysed"]
 
 
 class Violation(StrEnum):
@@ -29,6 +30,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "small_kana": ("enlarge", "whole", "either"),
     "long_vowel": ("previous", "vowel"),
     "dakuten": ("strict", "lenient"),
+    "compounds": ("dictionary", "analysed"),
 }
 
 
@@ -49,6 +51,9 @@ class Rules:
         dakuten: ``lenient`` ignores voicing marks at the joint (は≡ば≡ぱ).
         dictionary: Whether the word must be a noun the analyser knows.
         min_mora: Fewest morae a word may have (ー and っ count).
+        compounds: Under the noun check, whether the word (or, written in kana, its
+            reading) must be a dictionary entry (``dictionary``) or may be any sequence
+            of known nouns the analyser finds (``analysed``: 海犬 passes).
     """
 
     small_kana: SmallKana = "either"
@@ -56,6 +61,7 @@ class Rules:
     dakuten: Dakuten = "strict"
     dictionary: bool = True
     min_mora: int = 2
+    compounds: Compounds = "dictionary"
 
     @classmethod
     def from_mapping(cls, data: Any) -> Rules:

@@ -89,7 +89,7 @@ def _turn_from_verdict(
         raw_text=raw,
         word=verdict.word,
         reading=verdict.reading,
-        reading_source=str(verdict.reading_source) if verdict.reading_source else None,
+        reading_source=verdict.reading_label,
         first=verdict.first,
         next=verdict.next,
         violations=tuple(str(v) for v in verdict.violations),

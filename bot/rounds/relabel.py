@@ -159,7 +159,7 @@ def _label_row(turn_id: int, reader: str, verdict: Verdict) -> dict[str, Any]:
         "outcome": "accepted" if verdict.ok else "violation",
         "word": verdict.word,
         "reading": verdict.reading,
-        "reading_source": str(verdict.reading_source) if verdict.reading_source else None,
+        "reading_source": verdict.reading_label,
         "first_mora": verdict.first,
         "next_json": json.dumps(list(verdict.next), ensure_ascii=False),
         "violations_json": json.dumps([str(v) for v in verdict.violations]),

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_PEOPLE = 8
 DEFAULT_JOIN_S = 60
-RULE_OPTIONS = ("small_kana", "long_vowel", "dakuten", "dictionary", "min_mora")
+RULE_OPTIONS = ("small_kana", "long_vowel", "dakuten", "dictionary", "min_mora", "compounds")
 
 
 def parse_keys(text: str | None) -> list[str]:
@@ -143,6 +143,7 @@ class Shiritori(commands.Cog):
         dakuten="lenient: は・ば・ぱ を同じとみなす",
         dictionary="辞書にある名詞だけ (nouns the dictionary knows only)",
         min_mora="最短の音数 (minimum morae)",
+        compounds="dictionary: 辞書の見出し語だけ / analysed: 名詞の組み合わせも可",
     )
     @round_admin
     async def start(
@@ -159,6 +160,7 @@ class Shiritori(commands.Cog):
         dakuten: Literal["strict", "lenient"] | None = None,
         dictionary: bool | None = None,
         min_mora: app_commands.Range[int, 1, 10] | None = None,
+        compounds: Literal["dictionary", "analysed"] | None = None,
     ) -> None:
         """Start a round here, or open a lobby for people (round admins)."""
         channel_id = interaction.channel_id
@@ -192,6 +194,7 @@ class Shiritori(commands.Cog):
             dakuten=dakuten,
             dictionary=dictionary,
             min_mora=min_mora,
+            compounds=compounds,
         )
         try:
             s = (await self._settings(channel_id)).updated(**changes)
@@ -330,6 +333,7 @@ class Shiritori(commands.Cog):
         dakuten="lenient: は・ば・ぱ を同じとみなす",
         dictionary="辞書にある名詞だけ (nouns only)",
         min_mora="最短の音数 (minimum morae)",
+        compounds="dictionary: 辞書の見出し語だけ / analysed: 名詞の組み合わせも可",
         pacing_s="モデルの手の間隔・秒 (seconds between model turns)",
         turn_timeout_s="人の持ち時間・秒 (a person's time per turn)",
         max_turns="最大手数 (turn limit)",
@@ -348,6 +352,7 @@ class Shiritori(commands.Cog):
         dakuten: Literal["strict", "lenient"] | None = None,
         dictionary: bool | None = None,
         min_mora: app_commands.Range[int, 1, 10] | None = None,
+        compounds: Literal["dictionary", "analysed"] | None = None,
         pacing_s: app_commands.Range[float, 0, 30] | None = None,
         turn_timeout_s: app_commands.Range[float, 3, 600] | None = None,
         max_turns: app_commands.Range[int, 2, 1000] | None = None,
@@ -366,6 +371,7 @@ class Shiritori(commands.Cog):
             dakuten=dakuten,
             dictionary=dictionary,
             min_mora=min_mora,
+            compounds=compounds,
             pacing_s=pacing_s,
             person_timeout_s=turn_timeout_s,
             max_turns=max_turns,

@@ -135,6 +135,7 @@ def rules_embed(s: ChannelSettings, *, saved: bool) -> discord.Embed:
     embed.add_field(name="dakuten", value=r.dakuten)
     embed.add_field(name="dictionary", value=str(r.dictionary).lower())
     embed.add_field(name="min_mora", value=str(r.min_mora))
+    embed.add_field(name="compounds", value=r.compounds)
     embed.add_field(name="pacing_s", value=f"{s.pacing_s:g}")
     embed.add_field(name="turn_timeout_s", value=f"{s.person_timeout_s:g}")
     embed.add_field(name="max_turns", value=str(s.max_turns))

@@ -156,7 +156,6 @@ def test_repeat_with_joint_equivalence(ref: Referee) -> None:
         "ゴリラ",
         "いるか",
         "からす",
-        "東京タワー",
         "コーヒーカップ",
         "わたし",
     ],
@@ -164,6 +163,18 @@ def test_repeat_with_joint_equivalence(ref: Referee) -> None:
 def test_dictionary_accepts_nouns_in_any_script(ref: Referee, word: str) -> None:
     v = ref.judge(word)
     assert "not_a_noun" not in v.violations and "unknown_word" not in v.violations
+
+
+@pytest.mark.parametrize("word", ["東京タワー", "みかんごりら", "林檎電車"])
+def test_compounds_option(ref: Referee, word: str) -> None:
+    # No dictionary entry: strict play rejects it; an analysed channel takes the nouns.
+    assert "unknown_word" in codes(ref, word)
+    lenient = codes(ref, word, rules=Rules(compounds="analysed"))
+    assert "unknown_word" not in lenient and "not_a_noun" not in lenient
+
+
+def test_compounds_option_keeps_non_nouns_out(ref: Referee) -> None:
+    assert "not_a_noun" in codes(ref, "さむい", rules=Rules(compounds="analysed"))
 
 
 @pytest.mark.parametrize("word", ["する", "美しい", "おいしい", "はしる", "きれい", "ほげほげ"])
@@ -225,7 +236,7 @@ def test_kanji_reading_from_the_analyser(ref: Referee) -> None:
     v = ref.judge("烏", prev="しりとり", rules=Rules(min_mora=1))
     assert v.reading is None or v.reading == "からす"  # 烏 reads からす
     v = ref.judge("雀")
-    assert v.reading == "すずめ" and v.reading_source == "sudachi"
+    assert v.reading == "すずめ" and v.reading_source == "jmdict_common"
 
 
 @pytest.mark.parametrize(
@@ -235,8 +246,8 @@ def test_kanji_reading_from_the_analyser(ref: Referee) -> None:
         ("今日", "たこ", "こんにち"),  # こ: the reading that fits wins
         ("生", "すき", "き"),
         ("生", "さかな", "なま"),
-        ("日本", "うに", "にっぽん"),
-        ("上手", "たか", "かみて"),
+        ("日本", "うに", "にほん"),  # the common reading fits: it wins
+        ("内蔵", "かう", "うちくら"),  # a word of its own spelled the same (a storehouse)
     ],
 )
 def test_reading_that_fits_the_joint_wins(
@@ -245,6 +256,22 @@ def test_reading_that_fits_the_joint_wins(
     v = ref.judge(word, prev=prev)
     assert v.reading == reading
     assert "wrong_start" not in v.violations
+
+
+@pytest.mark.parametrize(
+    ("word", "prev", "reading"),
+    [
+        ("上手", "たか", "じょうず"),  # かみて is a variant reading of another entry's head
+        ("右腕", "きゅう", "みぎうで"),  # うわん: a variant without a priority tag
+        ("熟睡", "かう", "じゅくすい"),  # うまい: SudachiPy's, for a form JMdict has
+    ],
+)
+def test_a_variant_reading_is_not_chosen_to_fit_the_joint(
+    ref: Referee, word: str, prev: str, reading: str
+) -> None:
+    v = ref.judge(word, prev=prev)
+    assert v.reading == reading
+    assert "wrong_start" in v.violations
 
 
 def test_rendaku_forms_are_not_readings_of_the_bare_word(ref: Referee) -> None:
@@ -269,6 +296,7 @@ def test_rules_defaults() -> None:
         "dakuten": "strict",
         "dictionary": True,
         "min_mora": 2,
+        "compounds": "dictionary",
     }
 
 
