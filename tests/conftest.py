@@ -13,3 +13,13 @@ async def provider_server():
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_capabilities():
+    """Each test starts as a fresh process: no parameter learnt as unsupported."""
+    from bot.players import capabilities
+
+    capabilities.forget_all()
+    yield
+    capabilities.forget_all()

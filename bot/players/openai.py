@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError
+from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError, as_int, minus
+from bot.players.finish import openai_finish
 
 # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
 # most compatible servers only know max_tokens.
@@ -23,6 +24,14 @@ class OpenAIAdapter(HttpAdapter):
 
     _tokens_param: str | None = None
     _switched = False
+    DROPPABLE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "temperature": ("temperature",),
+        "top_p": ("top_p",),
+        "seed": ("seed",),
+        "logprobs": ("logprobs", "top_logprobs"),
+        "top_logprobs": ("top_logprobs",),
+        "prompt_cache_key": ("prompt_cache_key",),
+    }
 
     def url(self) -> str:
         """``{url_base}/chat/completions``."""
@@ -97,13 +106,18 @@ class OpenAIAdapter(HttpAdapter):
         return error
 
     def parse(self, data: Any) -> Parsed:
-        """The first choice's text (content parts joined), with usage and logprobs.
+        """The first choice's text (content parts joined), with usage, logprobs, provenance.
 
-        A null content with no refusal is an empty text.
+        Thinking in ``reasoning_content`` (DeepSeek, vLLM, llama.cpp) or ``reasoning``
+        (OpenRouter, newer vLLM) is kept apart from the text. A ``message.refusal`` is
+        finish ``refused`` whatever ``finish_reason`` says. Usage is normalised:
+        ``prompt_tokens`` includes the cached ones (``prompt_tokens_details.
+        cached_tokens``); ``completion_tokens`` includes the reasoning ones
+        (``completion_tokens_details.reasoning_tokens``), which are taken out of
+        ``output_tokens``.
 
         Raises:
-            ProviderError: No choices (``empty_response``) or a refusal with null content
-                (``refused``); neither is retried.
+            ProviderError: No choices (``empty_response``); not retried.
         """
         choices = data.get("choices")
         if not choices:
@@ -114,21 +128,29 @@ class OpenAIAdapter(HttpAdapter):
         if isinstance(content, list):  # some servers return content parts
             text = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         elif content is None:
-            refusal = message.get("refusal")
-            if refusal:
-                raise ProviderError("refused", f"the model refused: {refusal}", retryable=False)
             text = ""
         else:
             text = str(content)
-        usage = data.get("usage") or {}
-        details = usage.get("completion_tokens_details") or {}
+        refusal = message.get("refusal")
+        thinking = message.get("reasoning_content") or message.get("reasoning")
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        prompt = usage.get("prompt_tokens_details") or {}
+        completion = usage.get("completion_tokens_details") or {}
+        reasoning_tokens = as_int(completion.get("reasoning_tokens"))
+        fingerprint = data.get("system_fingerprint")
         return Parsed(
             text=text,
             model_reported=data.get("model"),
-            input_tokens=usage.get("prompt_tokens"),
-            output_tokens=usage.get("completion_tokens"),
-            reasoning_tokens=details.get("reasoning_tokens"),
+            input_tokens=as_int(usage.get("prompt_tokens")),
+            output_tokens=minus(as_int(usage.get("completion_tokens")), reasoning_tokens),
+            reasoning_tokens=reasoning_tokens,
+            cached_input_tokens=as_int(prompt.get("cached_tokens")),
             finish_reason=choice.get("finish_reason"),
+            finish=openai_finish(choice.get("finish_reason"), refusal=bool(refusal)),
+            reasoning=str(thinking) if isinstance(thinking, str) and thinking else None,
             logprobs=choice.get("logprobs"),
             response_id=data.get("id"),
+            usage=usage or None,
+            system_fingerprint=str(fingerprint) if fingerprint else None,
+            detail=str(refusal) if refusal else None,
         )

@@ -22,6 +22,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the client gives up)
     gate: asyncio.Event | None = None  # answer once this is set
+    # A chunked body of this many bytes (None: forever) instead of ``body``, sent in
+    # 64 KiB pieces of JSON-looking filler; for the size limit.
+    chunked: int | None = None
+    endless: bool = False
 
 
 @dataclass
@@ -102,6 +106,7 @@ class ProviderServer:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.bytes_sent = 0
 
     @property
     def base(self) -> str:
@@ -154,6 +159,8 @@ class ProviderServer:
             await self._never.wait()
         if reply.gate is not None:
             await reply.gate.wait()
+        if reply.chunked is not None or reply.endless:
+            return await self._chunked(request, reply)
         if isinstance(reply.body, str):
             return web.Response(
                 status=reply.status,
@@ -162,6 +169,22 @@ class ProviderServer:
                 content_type="application/json",
             )
         return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+
+    async def _chunked(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        piece = b'{"pad": "' + b"x" * (64 * 1024 - 20) + b'"},'
+        sent = 0
+        try:
+            while reply.endless or sent < (reply.chunked or 0):
+                await response.write(piece)
+                sent += len(piece)
+                self.bytes_sent = sent
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading: what the limit is for
+        return response
 
     async def start(self) -> None:
         app = web.Application()

@@ -103,7 +103,8 @@ async def test_openai_request_and_record(provider_server: ProviderServer, client
     assert seen.json["logprobs"] is True and seen.json["top_logprobs"] == 3
     assert record.ok and record.text == "「らっこ」"
     assert record.model_reported == "gpt-test-2026-01-01"
-    assert (record.input_tokens, record.output_tokens, record.reasoning_tokens) == (42, 7, 3)
+    # normalised: completion_tokens 7 holds the 3 reasoning ones
+    assert (record.input_tokens, record.output_tokens, record.reasoning_tokens) == (42, 4, 3)
     assert record.request_id == "req_42" and record.finish_reason == "stop"
     assert record.params == {
         "temperature": 0.7,
@@ -508,8 +509,10 @@ async def test_gemini_safety_blocks_are_clear_errors(
     record = await make_adapter(cfg(provider_server, "gemini"), client, sleep=Sleeps()).call(
         conv().request()
     )
-    assert not record.ok and record.error.startswith("blocked")
-    assert len(record.attempts) == 1
+    # Not a move: the round records no_answer with reason "filtered", never a violation.
+    assert not record.ok and record.error.startswith("filtered")
+    assert record.finish == "filtered" and record.no_answer_reason == "filtered"
+    assert len(record.attempts) == 1 and record.attempts[0].decision == "final"
 
 
 async def test_gemini_empty_candidates(provider_server: ProviderServer, client) -> None:
