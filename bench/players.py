@@ -11,6 +11,16 @@ Side by side in one run, alternating rounds:
 Reports requests/s with 64 concurrent callers, and per-call latency with one caller
 (the added latency is the difference of medians, measured in the same run).
 The server runs in its own process (bench/instant_server.py).
+
+    python bench/players.py --caching [--turns 60]
+
+Prompt caching instead: a round of ``--turns`` turns between two seats, as the engine
+asks them (tests/support/caching.py ``play_round``), played side by side with caching on
+and off against the loopback stand-ins (tests/support/providers.py) whose usage counts
+tokens as each provider's cache does (tests/support/caching.py: OpenAI's automatic
+prefix cache, with and without prompt_cache_key, a lone round and a busy arena's spill
+over 8 machines; Anthropic's cache_control breakpoints). Reports input tokens sent, read
+from the cache and written to it.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support
 
 from bot.players import make_adapter, make_client
 from bot.players.roster import PlayerConfig
@@ -121,12 +133,63 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, list[float]]:
     return out
 
 
+async def caching(turns: int) -> list[tuple[str, str, int, int, int]]:
+    """(provider, variant, input tokens, cached, cache writes) per variant, one run."""
+    from tests.support.caching import AnthropicCache, OpenAICache, play_round
+    from tests.support.providers import ProviderServer
+
+    rows = []
+    variants = [
+        ("openai", "on (prompt_cache_key)", True, 8),
+        ("openai", "off, a lone round (one machine)", False, 1),
+        ("openai", "off, a busy arena (prefix spills over 8 machines)", False, 8),
+        ("anthropic", "on (cache_control breakpoints)", True, 8),
+        ("anthropic", "off", False, 8),
+    ]
+    async with httpx.AsyncClient() as client:
+        for provider, variant, on, machines in variants:
+            server = ProviderServer()
+            await server.start()
+            server.openai_cache = OpenAICache(machines=machines)
+            server.anthropic_cache = AnthropicCache()
+            base = f"{server.base}/v1" if provider == "openai" else server.base
+            players = [
+                make_adapter(
+                    PlayerConfig(k, provider, model="m", base_url=base, prompt_cache=on), client
+                )
+                for k in ("a", "b")
+            ]
+            records = await play_round(players, turns=turns)
+            await server.stop()
+            rows.append(
+                (
+                    provider,
+                    variant,
+                    sum(r.input_tokens or 0 for r in records),
+                    sum(r.cached_input_tokens or 0 for r in records),
+                    sum(r.cache_write_tokens or 0 for r in records),
+                )
+            )
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--caching", action="store_true", help="measure prompt caching instead")
+    ap.add_argument("--turns", type=int, default=60, help="with --caching: turns per round")
     args = ap.parse_args()
+    if args.caching:
+        print(f"# {platform.node()} python {platform.python_version()}, {args.turns}-turn round")
+        for provider, variant, sent, cached, written in asyncio.run(caching(args.turns)):
+            share = cached / sent if sent else 0.0
+            print(
+                f"  {provider:9} {variant:50} input {sent:7}  cached {cached:7} "
+                f"({100 * share:4.1f}%)  written {written:6}"
+            )
+        return
     proc, port = start_server()
     try:
         res = asyncio.run(run(args, port))

@@ -9,6 +9,13 @@ from bot.players.finish import anthropic_finish
 
 # The Messages API requires max_tokens; a shiritori word needs few, but models chat.
 DEFAULT_MAX_TOKENS = 1024
+# User messages marked as cache breakpoints: the newest writes, the one before reads.
+_CACHED_TURNS = 2
+
+
+def _cached(text: str) -> dict[str, Any]:
+    """A text block that ends a cached prefix (a ``cache_control`` breakpoint)."""
+    return {"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}
 
 
 class AnthropicAdapter(HttpAdapter):
@@ -34,17 +41,30 @@ class AnthropicAdapter(HttpAdapter):
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """Model, messages, ``max_tokens`` (DEFAULT_MAX_TOKENS if unset), and the rest.
 
-        The system prompt and temperature go in only when set.
+        The system prompt and temperature go in only when set. With ``prompt_cache`` on
+        (the default), ``cache_control`` breakpoints mark the system prompt and the last
+        two user messages: each turn writes the conversation so far to the cache and
+        reads the prefix the previous turn wrote (Anthropic caches only at breakpoints,
+        at most four; a prefix under the model's minimum is simply not cached).
         """
+        messages: list[dict[str, Any]] = [
+            {"role": m.role, "content": m.content} for m in request.messages
+        ]
         body: dict[str, Any] = {
             "model": self.config.model,
             "max_tokens": self.config.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": messages,
         }
         if request.system:
             body["system"] = request.system
         if self.config.temperature is not None:
             body["temperature"] = self.config.temperature
+        if self.config.prompt_cache:
+            if request.system:
+                body["system"] = [_cached(request.system)]
+            users = [m for m in messages if m["role"] == "user"][-_CACHED_TURNS:]
+            for m in users:
+                m["content"] = [_cached(m["content"])]
         return body
 
     def request_id(self, response):  # type: ignore[no-untyped-def]

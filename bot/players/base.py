@@ -68,6 +68,9 @@ class ChatRequest:
     messages: tuple[Message, ...]
     hint: TurnHint | None = None
     purpose: str = "turn"  # "turn" or a probe kind; recorded with the call
+    # Stable for one seat of one round (its probes too): OpenAI's prompt_cache_key, so
+    # the seat's growing conversation is routed to the cache that holds its prefix.
+    cache_key: str | None = None
 
 
 @dataclass(slots=True)

@@ -57,7 +57,8 @@ class OpenAIAdapter(HttpAdapter):
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """Model and messages (the system prompt first, when set), and the options.
 
-        Temperature, seed, the token limit and logprobs go in only when configured.
+        Temperature, seed, the token limit and logprobs go in only when configured;
+        ``prompt_cache_key`` (the request's ``cache_key``) unless ``prompt_cache`` is off.
         """
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
@@ -73,6 +74,10 @@ class OpenAIAdapter(HttpAdapter):
             body["logprobs"] = True
             if cfg.top_logprobs:
                 body["top_logprobs"] = cfg.top_logprobs
+        if cfg.prompt_cache and request.cache_key:
+            # OpenAI caches prompt prefixes by itself; the key keeps one seat's calls
+            # on the machine holding its prefix instead of spilling across machines.
+            body["prompt_cache_key"] = request.cache_key
         return body
 
     def classify_error(self, response: httpx.Response, data: Any) -> ProviderError:

@@ -58,6 +58,7 @@ class PlayerConfig:
     retry_total_s: float = 120.0  # no attempt starts this long or more after the first
     mikan_pull: float = 0.3  # offline only: how often it reaches for a ん-word
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a longer body fails too_large
+    prompt_cache: bool = True  # ask for prompt caching where the provider takes it
     anthropic_version: str = DEFAULT_ANTHROPIC_VERSION  # the anthropic-version header
     # Prices per million tokens, for the statistics' cost estimate (never fetched).
     price_input: float | None = None
@@ -129,6 +130,7 @@ _FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "mikan_pull": ((int, float), "a number from 0 to 1"),
     "max_response_bytes": ((int,), "a positive number of bytes"),
     "anthropic_version": ((str,), "a date string such as 2023-06-01"),
+    "prompt_cache": ((bool,), "true or false"),
     "price_input": ((int, float), "a price per million tokens (0 or more)"),
     "price_cached_input": ((int, float), "a price per million tokens (0 or more)"),
     "price_cache_write": ((int, float), "a price per million tokens (0 or more)"),

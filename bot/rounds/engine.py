@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.players.base import Adapter, CallRecord, TurnHint, now_iso
@@ -423,7 +423,9 @@ class RoundEngine:
         hint = TurnHint(
             required, frozenset(state.used), self.spec.rules.dakuten == "lenient", self.spec.salt
         )
-        record = await adapter.call(seat.conversation.request(hint))
+        record = await adapter.call(
+            replace(seat.conversation.request(hint), cache_key=self._cache_key(seat))
+        )
         if record.ok:
             verdict = state.referee.judge(
                 record.text,
@@ -470,6 +472,10 @@ class RoundEngine:
         turn_id = await self._commit(seat, turn, record)
         if turn.outcome == "violation":
             await self._probes(seat, turn, turn_id)
+
+    def _cache_key(self, seat: SeatState) -> str:
+        """One key per seat of a round: its conversation only grows, so its prefix holds."""
+        return f"mikan-{self.spec.salt or 'r'}-{self.round_id}-{seat.position}"
 
     async def _person_turn(self, seat: SeatState) -> None:
         state = self.state
@@ -578,7 +584,10 @@ class RoundEngine:
                 text: str, purpose: str, fork=fork, calls=calls, exchange=exchange
             ) -> CallRecord:
                 fork.user(text)
-                rec = await adapter.call(fork.request(purpose=purpose))
+                # The fork shares the seat's prefix: the same cache key.
+                rec = await adapter.call(
+                    replace(fork.request(purpose=purpose), cache_key=self._cache_key(seat))
+                )
                 calls.append(rec)
                 exchange.extend(
                     [

@@ -107,6 +107,10 @@ class ProviderServer:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.bytes_sent = 0
+        # Set to count default replies' usage as the provider's cache would
+        # (tests/support/caching.py).
+        self.openai_cache: Any = None
+        self.anthropic_cache: Any = None
 
     @property
     def base(self) -> str:
@@ -115,11 +119,17 @@ class ProviderServer:
     def script(self, path_suffix: str, *replies: Reply) -> None:
         self._scripts.setdefault(path_suffix, []).extend(replies)
 
-    def _default(self, path: str) -> Reply:
+    def _default(self, path: str, sent: Any = None) -> Reply:
         if path.endswith("/chat/completions"):
-            return Reply(body=openai_ok(), headers={"x-request-id": "req_openai_1"})
+            body = openai_ok()
+            if self.openai_cache is not None and isinstance(sent, dict):
+                body["usage"] = self.openai_cache.usage(sent)
+            return Reply(body=body, headers={"x-request-id": "req_openai_1"})
         if path.endswith("/v1/messages"):
-            return Reply(body=anthropic_ok(), headers={"request-id": "req_anthropic_1"})
+            body = anthropic_ok()
+            if self.anthropic_cache is not None and isinstance(sent, dict):
+                body["usage"] = self.anthropic_cache.usage(sent)
+            return Reply(body=body, headers={"request-id": "req_anthropic_1"})
         if path.endswith(":generateContent"):
             return Reply(body=gemini_ok())
         return Reply(status=404, body={"error": {"message": "no such route"}})
@@ -137,7 +147,7 @@ class ProviderServer:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._changed.notify_all()
         try:
-            return await self._answer(request)
+            return await self._answer(request, parsed)
         finally:
             async with self._changed:
                 self.in_flight -= 1
@@ -148,13 +158,13 @@ class ProviderServer:
         async with self._changed:
             await self._changed.wait_for(lambda: self.in_flight >= n)
 
-    async def _answer(self, request: web.Request) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, sent: Any = None) -> web.StreamResponse:
         reply = None
         for suffix, queue in self._scripts.items():
             if request.path.endswith(suffix) and queue:
                 reply = queue.pop(0)
                 break
-        reply = reply or self._default(request.path)
+        reply = reply or self._default(request.path, sent)
         if reply.hang:
             await self._never.wait()
         if reply.gate is not None:

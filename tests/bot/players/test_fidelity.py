@@ -508,3 +508,61 @@ async def test_a_key_echoed_in_every_field_in_any_spelling_is_recorded_nowhere(
         assert form not in dumped
     assert "SECRET" not in dumped
     assert record.model_reported == "gpt-[REDACTED]"
+
+
+# -- 6. prompt caching -------------------------------------------------------------------
+
+
+async def test_anthropic_cache_breakpoints_and_the_off_switch(provider_server, client) -> None:
+    await make_adapter(cfg(provider_server, "anthropic"), client).call(conv().request())
+    await make_adapter(cfg(provider_server, "anthropic", prompt_cache=False), client).call(
+        conv().request()
+    )
+    on, off = (s.json for s in provider_server.seen)
+    ephemeral = {"type": "ephemeral"}
+    assert on["system"] == [
+        {"type": "text", "text": "しりとりのルール", "cache_control": ephemeral}
+    ]
+    users = [m for m in on["messages"] if m["role"] == "user"]
+    assert all(m["content"][0]["cache_control"] == ephemeral for m in users)
+    assert on["messages"][1] == {"role": "assistant", "content": "「りんご」"}
+    assert off["system"] == "しりとりのルール" and "cache_control" not in json.dumps(off)
+
+
+async def test_openai_prompt_cache_key_is_the_requests_and_can_be_turned_off(
+    provider_server, client
+) -> None:
+    from dataclasses import replace
+
+    request = replace(conv().request(), cache_key="mikan-s-7-1")
+    await make_adapter(cfg(provider_server, "openai"), client).call(request)
+    await make_adapter(cfg(provider_server, "openai", prompt_cache=False), client).call(request)
+    on, off = (s.json for s in provider_server.seen)
+    assert on["prompt_cache_key"] == "mikan-s-7-1" and "prompt_cache_key" not in off
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+async def test_a_long_round_is_served_mostly_from_the_cache(
+    provider_server, client, provider: str
+) -> None:
+    from tests.support.caching import AnthropicCache, OpenAICache, play_round
+
+    provider_server.openai_cache = OpenAICache(machines=8)
+    provider_server.anthropic_cache = AnthropicCache()
+    players = [
+        make_adapter(PlayerConfig(**{**vars_of(cfg(provider_server, provider)), "key": k}), client)
+        for k in ("a", "b")
+    ]
+    records = await play_round(players, turns=100)  # a long round: 50 calls a seat
+    sent = sum(r.input_tokens for r in records)
+    cached = sum(r.cached_input_tokens for r in records)
+    assert all(r.ok for r in records) and sent > 20_000
+    assert cached / sent >= 0.6
+    # The first calls are under the cacheable minimum: nothing read, nothing written.
+    assert records[0].cached_input_tokens == 0
+
+
+def vars_of(config: PlayerConfig) -> dict:
+    from dataclasses import fields
+
+    return {f.name: getattr(config, f.name) for f in fields(config)}

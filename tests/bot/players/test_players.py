@@ -377,9 +377,10 @@ async def test_anthropic_request_and_blocks(provider_server: ProviderServer, cli
     body = anthropic_ok("では", "「らくだ」")
     body["content"].insert(0, {"type": "thinking", "thinking": "ら… らくだ", "signature": "s"})
     provider_server.script("/v1/messages", Reply(body=body, headers={"request-id": "req_a1"}))
-    record = await make_adapter(cfg(provider_server, "anthropic", temperature=1.0), client).call(
-        conv().request()
-    )
+    # The plain shape: with prompt caching off (test_fidelity.py has the cached one).
+    record = await make_adapter(
+        cfg(provider_server, "anthropic", temperature=1.0, prompt_cache=False), client
+    ).call(conv().request())
     (seen,) = provider_server.seen
     assert seen.path == "/v1/messages"
     assert seen.headers["x-api-key"] == KEY and seen.headers["anthropic-version"] == "2023-06-01"
