@@ -31,6 +31,7 @@ from tenacity import (
 
 from bot.players import capabilities
 from bot.players.finish import NO_ANSWER_CODES, Finish
+from bot.players.pacing import Pacer
 from bot.players.reasoning import join_thinking, split_thinking
 from bot.players.redaction import scrub
 from bot.players.roster import PlayerConfig
@@ -89,6 +90,7 @@ class Attempt:
     # or time) or "final" (not worth another try); ``note`` says why, in words.
     decision: str = "ok"
     note: str | None = None
+    paced_s: float = 0.0  # waited before sending, for room under the rate limits
 
 
 @dataclass(slots=True)
@@ -313,6 +315,21 @@ class HttpAdapter(Adapter):
         self._backoff = wait_random_exponential(multiplier=backoff_base_s, max=backoff_max_s)
         self._url = httpx.URL(self.url())  # parsed once, not per call
         self._scope = (config.provider, config.url_base, config.model)
+        # An injected sleep (tests) moves the pacing clock as a real one would.
+        self._slept = 0.0
+        if sleep is not None:
+
+            async def counted(seconds: float) -> None:
+                self._slept += seconds
+                await sleep(seconds)
+
+            self._sleep = counted
+        self.pacer = Pacer(
+            requests_per_minute=config.requests_per_minute,
+            tokens_per_minute=config.tokens_per_minute,
+            clock=lambda: time.monotonic() + self._slept,
+            sleep=self._sleep,
+        )
 
     # -- what each provider defines --------------------------------------------------
     @abstractmethod
@@ -467,6 +484,10 @@ class HttpAdapter(Adapter):
         t0 = time.perf_counter()
         headers = {"content-type": "application/json", **self.headers(api_key)}
         limit = self.config.max_response_bytes
+        ticket = None
+        if self.config.pace:
+            attempt.paced_s, ticket = await self.pacer.acquire(_estimated_tokens(body))
+            t0 = time.perf_counter()
         try:
             # The player's timeout bounds the whole exchange, whatever the transport.
             async with (
@@ -493,6 +514,9 @@ class HttpAdapter(Adapter):
             raise self._transport_error(attempt, exc) from exc
         attempt.latency_ms = (time.perf_counter() - t0) * 1000
         attempt.status = response.status_code
+        if ticket is not None:
+            asked = parse_retry_after(response.headers) if response.status_code == 429 else None
+            self.pacer.observe(response.headers, ticket, asked)
         attempt.request_id = self.request_id(response)
         record.request_id = attempt.request_id or record.request_id
         text = raw.decode(response.encoding or "utf-8", errors="replace")
@@ -580,6 +604,24 @@ async def _read_bounded(response: httpx.Response, limit: int) -> tuple[bytes, bo
         if len(buf) > limit:
             return bytes(buf[:_KEPT_OF_TOO_LARGE]), False
     return bytes(buf), True
+
+
+def _estimated_tokens(body: dict[str, Any]) -> int:
+    """What a request counts against a token limit, estimated before sending.
+
+    As OpenAI documents its own estimate: the prompt's length plus the most the reply
+    may take (``max_tokens`` or its equivalents). Characters stand for tokens: about
+    right for Japanese, an overestimate for English (so pacing errs on the safe side).
+    """
+    text = json.dumps(
+        [body.get("messages"), body.get("contents"), body.get("system")], ensure_ascii=False
+    )
+    reply = 0
+    for params in (body, body.get("generationConfig") or {}):
+        for name in ("max_tokens", "max_completion_tokens", "maxOutputTokens"):
+            if isinstance(params.get(name), int):
+                reply = max(reply, params[name])
+    return len(text) + reply
 
 
 def _split_reply(parsed: Parsed) -> None:

@@ -59,6 +59,9 @@ class PlayerConfig:
     mikan_pull: float = 0.3  # offline only: how often it reaches for a ん-word
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a longer body fails too_large
     prompt_cache: bool = True  # ask for prompt caching where the provider takes it
+    pace: bool = True  # wait for room under the provider's announced rate limits
+    requests_per_minute: float | None = None  # a known limit the provider does not send
+    tokens_per_minute: float | None = None
     anthropic_version: str = DEFAULT_ANTHROPIC_VERSION  # the anthropic-version header
     # Prices per million tokens, for the statistics' cost estimate (never fetched).
     price_input: float | None = None
@@ -131,6 +134,9 @@ _FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_response_bytes": ((int,), "a positive number of bytes"),
     "anthropic_version": ((str,), "a date string such as 2023-06-01"),
     "prompt_cache": ((bool,), "true or false"),
+    "pace": ((bool,), "true or false"),
+    "requests_per_minute": ((int, float), "a positive number of requests a minute"),
+    "tokens_per_minute": ((int, float), "a positive number of tokens a minute"),
     "price_input": ((int, float), "a price per million tokens (0 or more)"),
     "price_cached_input": ((int, float), "a price per million tokens (0 or more)"),
     "price_cache_write": ((int, float), "a price per million tokens (0 or more)"),
@@ -146,6 +152,8 @@ _FLOATS = frozenset(
         "price_cached_input",
         "price_cache_write",
         "price_output",
+        "requests_per_minute",
+        "tokens_per_minute",
     }
 )
 
@@ -163,7 +171,10 @@ def _check_field(player: str, name: str, value: Any) -> Any:
     bad = (
         (name in _AT_LEAST_ONE and value < 1)
         or (name.startswith("price_") and value < 0)
-        or (name in ("timeout_s", "retry_total_s") and value <= 0)
+        or (
+            name in ("timeout_s", "retry_total_s", "requests_per_minute", "tokens_per_minute")
+            and value <= 0
+        )
         or (name == "top_logprobs" and not 0 <= value <= 20)
         or (name == "mikan_pull" and not 0 <= value <= 1)
         or (name == "provider" and value not in PROVIDERS)

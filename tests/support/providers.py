@@ -110,6 +110,7 @@ class ProviderServer:
         # Set to count default replies' usage as the provider's cache would
         # (tests/support/caching.py).
         self.openai_cache: Any = None
+        self.rate_limit: Any = None  # a tests.support.ratelimit.RateLimit to enforce
         self.anthropic_cache: Any = None
 
     @property
@@ -165,6 +166,16 @@ class ProviderServer:
                 reply = queue.pop(0)
                 break
         reply = reply or self._default(request.path, sent)
+        if self.rate_limit is not None:
+            fits, limit_headers = self.rate_limit.take(sent)
+            if not fits:
+                reply = Reply(
+                    429,
+                    {"error": {"message": "Rate limit reached", "type": "requests"}},
+                )
+            reply = Reply(
+                reply.status, reply.body, {**reply.headers, **limit_headers}, reply.hang, reply.gate
+            )
         if reply.hang:
             await self._never.wait()
         if reply.gate is not None:

@@ -566,3 +566,21 @@ def vars_of(config: PlayerConfig) -> dict:
     from dataclasses import fields
 
     return {f.name: getattr(config, f.name) for f in fields(config)}
+
+
+async def test_memory_stays_bounded_whatever_the_server_sends(provider_server, client) -> None:
+    """An endless chunked body at the default 4 MiB limit: the call allocates about the
+    limit, never what the server sends (Python's own allocations, traced)."""
+    import tracemalloc
+
+    provider_server.script(PATHS["openai"], Reply(endless=True))
+    adapter = make_adapter(cfg(provider_server, "openai"), client)
+    tracemalloc.start()
+    try:
+        record = await adapter.call(conv().request())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert record.error.startswith("too_large")
+    assert provider_server.bytes_sent > 4 * 1024 * 1024  # it kept sending past the limit
+    assert peak < 24 * 1024 * 1024
