@@ -157,5 +157,13 @@ class OpenAIAdapter(HttpAdapter):
             response_id=data.get("id"),
             usage=usage or None,
             system_fingerprint=str(fingerprint) if fingerprint else None,
-            detail=str(refusal) if refusal else None,
+            detail=str(refusal) if refusal else _choice_error(choice),
         )
+
+
+def _choice_error(choice: dict[str, Any]) -> str | None:
+    """What an OpenRouter choice that ended ``error`` says went wrong upstream."""
+    err = choice.get("error")
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("code") or "") or None
+    return str(err) if err else None

@@ -584,3 +584,12 @@ async def test_memory_stays_bounded_whatever_the_server_sends(provider_server, c
     assert record.error.startswith("too_large")
     assert provider_server.bytes_sent > 4 * 1024 * 1024  # it kept sending past the limit
     assert peak < 24 * 1024 * 1024
+
+
+async def test_an_openrouter_error_finish_says_what_went_wrong(provider_server, client) -> None:
+    body = openai_choice({"content": ""}, "error")
+    body["choices"][0]["error"] = {"code": 502, "message": "upstream provider unavailable"}
+    provider_server.script(PATHS["openai"], Reply(body=body))
+    record = await make_adapter(cfg(provider_server, "openai"), client).call(conv().request())
+    assert record.no_answer_reason == "error"
+    assert record.error.endswith("upstream provider unavailable")

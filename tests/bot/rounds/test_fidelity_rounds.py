@@ -105,3 +105,32 @@ async def test_cut_refused_and_thinking_replies_are_never_violations(
     assert b["no_answer_by_reason"]["refused"]["k"] == 1
     assert b["no_answer_by_reason"]["call_failed"]["k"] == 0
     assert a["tokens"]["calls"] == 4 and a["tokens"]["input_tokens"] == 4 * 42
+
+
+async def test_probes_read_the_answer_without_its_thinking(
+    db: Database, provider_server: ProviderServer, client
+) -> None:
+    """An intent probe answered with "わざと" only inside its thinking is labelled by
+    what the model said, and the thinking is kept on the probe's call."""
+    provider_server.script("/a/v1/chat/completions", reply("「りんご」"))
+    provider_server.script(
+        "/b/v1/chat/completions",
+        reply("「ごはん」"),
+        reply("<think>わざとだと言おうか…</think>いいえ、うっかりしていました。"),
+    )
+    adapters = {
+        c.key: make_adapter(c, client)
+        for c in (model(provider_server, "a"), model(provider_server, "b"))
+    }
+    spec = RoundSpec(seats=seats("a", "b"), probes=("intent",))
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db), REF)
+    await engine.run()
+    (probe,) = await db.probes(engine.round_id)
+    assert probe["reply"] == "いいえ、うっかりしていました。"
+    assert probe["label"] == "accidental"
+    assert "わざとだと" not in probe["exchange_json"]
+    (call,) = [c for c in await db.calls(engine.round_id) if c["purpose"] == "probe:intent"]
+    assert call["reasoning"] == "わざとだと言おうか…"
+    # Probe calls share their seat's cache key with its turns.
+    b_keys = {s.json.get("prompt_cache_key") for s in provider_server.seen if "/b/" in s.path}
+    assert len(b_keys) == 1 and None not in b_keys
