@@ -134,3 +134,43 @@ async def test_probes_read_the_answer_without_its_thinking(
     # Probe calls share their seat's cache key with its turns.
     b_keys = {s.json.get("prompt_cache_key") for s in provider_server.seen if "/b/" in s.path}
     assert len(b_keys) == 1 and None not in b_keys
+
+
+async def test_tokens_and_estimated_cost_per_model(
+    db: Database, provider_server: ProviderServer, client
+) -> None:
+    from bot.research.stats import estimated_cost
+
+    usage = {
+        "prompt_tokens": 1_000_000,
+        "completion_tokens": 300_000,
+        "prompt_tokens_details": {"cached_tokens": 600_000},
+        "completion_tokens_details": {"reasoning_tokens": 100_000},
+    }
+    body = openai_ok("「りんご」", model="m-2026", usage=usage)
+    provider_server.script("/a/v1/chat/completions", Reply(body=body))
+    provider_server.script("/b/v1/chat/completions", reply("「ごはん」"))
+    adapters = {
+        c.key: make_adapter(c, client)
+        for c in (model(provider_server, "a"), model(provider_server, "b"))
+    }
+    engine = await RoundEngine.create(
+        db, RoundSpec(seats=seats("a", "b"), probes=()), adapters, Recorder(db), REF
+    )
+    await engine.run()
+    prices = {"a": {"input": 2.0, "cached_input": 0.5, "output": 8.0}}
+    a = next(g for g in compute(db.path, prices=prices)["groups"] if g["player"] == "a")
+    assert a["tokens"] == {
+        "calls": 1,
+        "input_tokens": 1_000_000,
+        "cached_input_tokens": 600_000,
+        "cache_write_tokens": 0,
+        "output_tokens": 200_000,
+        "reasoning_tokens": 100_000,
+        "cached_share": 0.6,
+    }
+    # 400k fresh at 2, 600k cached at 0.5, 300k output (reasoning included) at 8
+    assert a["estimated_cost"] == pytest.approx(0.8 + 0.3 + 2.4)
+    assert estimated_cost(a["tokens"], None) is None
+    b = next(g for g in compute(db.path, prices=prices)["groups"] if g["player"] == "b")
+    assert b["estimated_cost"] is None  # no prices for b
