@@ -371,3 +371,60 @@ def test_a_failing_migration_leaves_its_version_out(
         assert apply(con) == LATEST
     finally:
         con.close()
+
+
+MIGRATION_6_COLUMNS = (
+    "finish",
+    "reasoning",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "usage_json",
+    "usage_version",
+    "system_fingerprint",
+    "params_dropped_json",
+)
+
+
+def _downgrade_to_5(path: Path) -> None:
+    con = sqlite3.connect(path)
+    for table in ("stats_no_answer", "stats_usage"):
+        con.execute(f"DROP TABLE {table}")
+    for column in MIGRATION_6_COLUMNS:
+        con.execute(f"ALTER TABLE calls DROP COLUMN {column}")
+    con.execute("DELETE FROM schema_version WHERE version > 5")
+    con.commit()
+    con.close()
+
+
+def test_migration_6_keeps_the_rows_and_counts_old_no_answers_as_failed_calls(
+    tmp_path: Path,
+) -> None:
+    """Every no_answer before schema 6 was a failed call: the upgrade counts them so,
+    adds the call columns empty (``usage_version`` NULL: the provider's own numbers),
+    and the statistics are what they were, with the new breakdown."""
+    from bot.research.stats import compute
+
+    path = tmp_path / "five.sqlite3"
+    asyncio.run(_varied(path))
+    _downgrade_to_5(path)
+    con = sqlite3.connect(path)
+    calls_before = con.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    con.close()
+    assert migrations.upgrade_file(path) == 5
+    con = sqlite3.connect(path)
+    width = len(calls_before[0])
+    after = con.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    assert [row[:width] for row in after] == calls_before
+    assert all(set(row[width:]) == {None} for row in after)
+    no_answer = dict(
+        con.execute("SELECT group_id, no_answer FROM stats_totals WHERE no_answer > 0")
+    )
+    assert no_answer  # the data has some
+    assert con.execute("SELECT group_id, reason, n FROM stats_no_answer").fetchall() == [
+        (g, "call_failed", n) for g, n in sorted(no_answer.items())
+    ]
+    assert con.execute("SELECT COUNT(*) FROM stats_usage").fetchone() == (0,)
+    con.close()
+    for g in compute(path)["groups"]:
+        assert g["no_answer_by_reason"]["call_failed"]["k"] == g["no_answer"]["k"]
+        assert g["tokens"]["calls"] == 0 and g["estimated_cost"] is None
