@@ -514,9 +514,6 @@ class HttpAdapter(Adapter):
             raise self._transport_error(attempt, exc) from exc
         attempt.latency_ms = (time.perf_counter() - t0) * 1000
         attempt.status = response.status_code
-        if ticket is not None:
-            asked = parse_retry_after(response.headers) if response.status_code == 429 else None
-            self.pacer.observe(response.headers, ticket, asked)
         attempt.request_id = self.request_id(response)
         record.request_id = attempt.request_id or record.request_id
         text = raw.decode(response.encoding or "utf-8", errors="replace")
@@ -533,8 +530,14 @@ class HttpAdapter(Adapter):
             )
         record.response_body = text
         data = _json_or_none(text)
+        if ticket is not None and response.is_success:
+            self.pacer.observe(response.headers, ticket)
         if not response.is_success:
             error = self._maybe_drop(body, data, self.classify_error(response, data))
+            if ticket is not None:
+                # A 429's wait (header or Gemini's RetryInfo) holds all this player's calls.
+                asked = error.retry_after if response.status_code == 429 else None
+                self.pacer.observe(response.headers, ticket, asked)
             attempt.cause = error.cause
             attempt.server_asked_s = error.retry_after
             attempt.note = error.note

@@ -155,3 +155,24 @@ async def test_against_an_enforced_limit_nothing_is_refused(
         records = [await adapter.call(conv().request()) for _ in range(2)]
     assert all(r.ok and len(r.attempts) == 1 for r in records)
     assert provider_server.rate_limit.refused == 0
+
+
+async def test_a_gemini_retry_delay_pauses_every_call_of_the_player(
+    provider_server: ProviderServer,
+) -> None:
+    """RetryInfo.retryDelay is in the body, not a header: it still pauses the pacer, so
+    the player's other calls wait it out instead of meeting the same 429."""
+    from tests.bot.players.test_fidelity import gemini_429
+
+    provider_server.script(
+        ":generateContent", gemini_429("GenerateRequestsPerMinutePerProjectPerModel", "30s")
+    )
+    sleeps = Sleeps()
+    async with httpx.AsyncClient() as client:
+        adapter = make_adapter(cfg(provider_server, "gemini"), client, sleep=sleeps)
+        before = adapter.pacer.clock()
+        first = await adapter.call(conv().request())
+    assert first.ok
+    assert adapter.pacer.paused_until >= before + 30
+    # The retry itself was not held twice: tenacity's 30 s wait moved the pacing clock.
+    assert first.attempts[1].paced_s == 0.0
