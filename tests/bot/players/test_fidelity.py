@@ -593,3 +593,34 @@ async def test_an_openrouter_error_finish_says_what_went_wrong(provider_server, 
     record = await make_adapter(cfg(provider_server, "openai"), client).call(conv().request())
     assert record.no_answer_reason == "error"
     assert record.error.endswith("upstream provider unavailable")
+
+
+@pytest.mark.parametrize(
+    ("error", "dropped"),
+    [
+        # OpenAI's reasoning models: a value other than the default, named in error.param
+        (
+            {
+                "message": "Unsupported value: 'temperature' does not support 0.7 with this "
+                "model. Only the default (1) value is supported.",
+                "type": "invalid_request_error",
+                "param": "temperature",
+                "code": "unsupported_value",
+            },
+            ["temperature"],
+        ),
+        # a compatible server that names it only in the message; top_logprobs goes along
+        (
+            {"message": "logprobs is not supported by this model", "code": 400},
+            ["logprobs", "top_logprobs"],
+        ),
+    ],
+)
+async def test_the_rejected_parameter_is_found_in_param_or_message(
+    provider_server, client, error: dict, dropped: list[str]
+) -> None:
+    provider_server.script(PATHS["openai"], Reply(400, {"error": error}))
+    player = cfg(provider_server, "openai", temperature=0.7, logprobs=True, top_logprobs=2)
+    record = await make_adapter(player, client, sleep=Sleeps()).call(conv().request())
+    assert record.ok and record.params_dropped == dropped
+    assert not set(dropped) & set(record.params)
