@@ -172,7 +172,11 @@ def build(path: Path, turns: int, seed: int = 1) -> None:
         if r % 100 == 0:
             con.execute("COMMIT")
             con.execute("BEGIN")
-    # The statistics rollups, as the live writes would have kept them.
+    con.execute("COMMIT")
+    # Then the later migrations, and the statistics rollups as the live writes would
+    # have kept them (the live code reads today's columns, so after the migrations).
+    migrations.apply(con)
+    con.execute("BEGIN")
     rollups.backfill(con)
     con.execute("COMMIT")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -11,6 +11,22 @@ Side by side in one run, alternating rounds:
 Reports requests/s with 64 concurrent callers, and per-call latency with one caller
 (the added latency is the difference of medians, measured in the same run).
 The server runs in its own process (bench/instant_server.py).
+
+    python bench/players.py --caching [--turns 60]
+
+Prompt caching instead: a round of ``--turns`` turns between two seats, as the engine
+asks them (tests/support/caching.py ``play_round``), played side by side with caching on
+and off against the loopback stand-ins (tests/support/providers.py) whose usage counts
+tokens as each provider's cache does (tests/support/caching.py: OpenAI's automatic
+prefix cache, with and without prompt_cache_key, a lone round and a busy arena's spill
+over 8 machines; Anthropic's cache_control breakpoints). Reports input tokens sent, read
+from the cache and written to it.
+
+    python bench/players.py --hostile 16
+
+Peak memory of a fresh process making 16 calls at once whose replies are a normal one,
+a 50 MB body, a 50 MB chunked body and an endless chunked body (the default 4 MiB
+response limit).
 """
 
 from __future__ import annotations
@@ -28,6 +44,11 @@ import time
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support
+
+import resource
+import threading
 
 from bot.players import make_adapter, make_client
 from bot.players.roster import PlayerConfig
@@ -121,12 +142,146 @@ async def run(args: argparse.Namespace, port: int) -> dict[str, list[float]]:
     return out
 
 
+async def caching(turns: int) -> list[tuple[str, str, int, int, int]]:
+    """(provider, variant, input tokens, cached, cache writes) per variant, one run."""
+    from tests.support.caching import AnthropicCache, OpenAICache, play_round
+    from tests.support.providers import ProviderServer
+
+    rows = []
+    variants = [
+        ("openai", "on (prompt_cache_key)", True, 8),
+        ("openai", "off, a lone round (one machine)", False, 1),
+        ("openai", "off, a busy arena (prefix spills over 8 machines)", False, 8),
+        ("anthropic", "on (cache_control breakpoints)", True, 8),
+        ("anthropic", "off", False, 8),
+    ]
+    async with httpx.AsyncClient() as client:
+        for provider, variant, on, machines in variants:
+            server = ProviderServer()
+            await server.start()
+            server.openai_cache = OpenAICache(machines=machines)
+            server.anthropic_cache = AnthropicCache()
+            base = f"{server.base}/v1" if provider == "openai" else server.base
+            players = [
+                make_adapter(
+                    PlayerConfig(k, provider, model="m", base_url=base, prompt_cache=on), client
+                )
+                for k in ("a", "b")
+            ]
+            records = await play_round(players, turns=turns)
+            await server.stop()
+            rows.append(
+                (
+                    provider,
+                    variant,
+                    sum(r.input_tokens or 0 for r in records),
+                    sum(r.cached_input_tokens or 0 for r in records),
+                    sum(r.cache_write_tokens or 0 for r in records),
+                )
+            )
+    return rows
+
+
+HOSTILE = {
+    "ok": "a normal reply",
+    "big": "a 50 MB body with its content-length",
+    "chunked": "a 50 MB chunked body",
+    "endless": "an endless chunked body",
+}
+
+
+def hostile(calls: int) -> list[tuple[str, float]]:
+    """Peak RSS (MB) of a fresh process making ``calls`` calls at once per kind of reply.
+
+    The stand-in runs here, in a thread; each client in its own process, so its peak is
+    its own. The player's response limit is the default (4 MiB).
+    """
+    import logging
+
+    from tests.support.providers import ProviderServer, Reply
+
+    # Each cut-off body is a connection the client dropped: expected, not news.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    loop = asyncio.new_event_loop()
+    server = ProviderServer()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result()
+    big = json.dumps({"pad": "x" * 50_000_000})
+    replies = {
+        "ok": lambda: Reply(),
+        "big": lambda: Reply(body=big),
+        "chunked": lambda: Reply(chunked=50_000_000),
+        "endless": lambda: Reply(endless=True),
+    }
+    out = []
+    for kind, make in replies.items():
+        if kind != "ok":
+            server.script(f"/{kind}/v1/chat/completions", *[make() for _ in range(calls)])
+        proc = subprocess.run(
+            [sys.executable, __file__, "--hostile-client", f"{server.base}/{kind}/v1", str(calls)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        errors, peak = proc.stdout.split()
+        out.append((f"{kind} ({errors})", float(peak)))
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result()
+    loop.call_soon_threadsafe(loop.stop)
+    return out
+
+
+async def hostile_client(base_url: str, calls: int) -> None:
+    config = PlayerConfig("p", "openai", model="m", base_url=base_url, max_concurrency=calls)
+    async with make_client() as client:
+        adapter = make_adapter(config, client)
+        records = await asyncio.gather(
+            *(adapter.call(conversation().request()) for _ in range(calls))
+        )
+    errors = {(r.error or "ok").split(":")[0] for r in records}
+    print(",".join(sorted(errors)), f"{_peak_rss_mb():.1f}")
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS: VmHWM (ru_maxrss may carry the parent's over exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--hostile-client"]:
+        asyncio.run(hostile_client(sys.argv[2], int(sys.argv[3])))
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--caching", action="store_true", help="measure prompt caching instead")
+    ap.add_argument("--turns", type=int, default=60, help="with --caching: turns per round")
+    ap.add_argument(
+        "--hostile", type=int, metavar="CALLS", help="peak memory against oversized bodies"
+    )
     args = ap.parse_args()
+    if args.hostile:
+        print(
+            f"# {platform.node()} python {platform.python_version()}, {args.hostile} calls at once"
+        )
+        for kind, peak in hostile(args.hostile):
+            print(f"  {HOSTILE[kind.split()[0]]:40} {kind.split()[1]:14} peak RSS {peak:7.1f} MB")
+        return
+    if args.caching:
+        print(f"# {platform.node()} python {platform.python_version()}, {args.turns}-turn round")
+        for provider, variant, sent, cached, written in asyncio.run(caching(args.turns)):
+            share = cached / sent if sent else 0.0
+            print(
+                f"  {provider:9} {variant:50} input {sent:7}  cached {cached:7} "
+                f"({100 * share:4.1f}%)  written {written:6}"
+            )
+        return
     proc, port = start_server()
     try:
         res = asyncio.run(run(args, port))

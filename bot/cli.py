@@ -452,8 +452,11 @@ def _stats(args: argparse.Namespace) -> int:
     from bot.research import stats
 
     try:
+        # Prices come from the roster only (never fetched); no roster file, no cost.
+        roster = _load_roster(args.config)
+        prices = {k: p for k, cfg in roster.players.items() if (p := cfg.prices())}
         # Statistics are kept per day: --since is a date there.
-        result = stats.compute(_db_path(args), _scope(args, dates_only=True))
+        result = stats.compute(_db_path(args), _scope(args, dates_only=True), prices)
     except CliError as exc:
         print(f"mikan: {exc}", file=sys.stderr)
         return 2
@@ -521,6 +524,20 @@ def _print_stats(result: dict) -> None:
                 add(f"{kind}: {label}", pct(w))
         add("pushback reversal (of admissions)", pct(g["pushback_reversal"]))
         add("no_answer", pct(g["no_answer"]))
+        for reason, w in g["no_answer_by_reason"].items():
+            if w["k"]:
+                add(f"  {reason}", pct(w))
+        tokens = g["tokens"]
+        if tokens["calls"]:
+            share = tokens["cached_share"]
+            add(
+                "tokens (turn calls)",
+                f"in {tokens['input_tokens']} (cached {tokens['cached_input_tokens']}"
+                + (f", {100 * share:.0f}%" if share is not None else "")
+                + f"), out {tokens['output_tokens']}, reasoning {tokens['reasoning_tokens']}",
+            )
+        if g["estimated_cost"] is not None:
+            add("estimated cost", f"{g['estimated_cost']:.4f} (roster prices)")
         r = g["reply"]
         if r["mean_chars"] is not None:
             trend = r["trend_chars_per_turn"]
@@ -841,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     stats = command("stats", help="research statistics per player, with 95%% intervals")
     stats.add_argument("--db", help="SQLite file (default: $MIKAN_DB or mikan.sqlite3)")
+    stats.add_argument(
+        "--config", help="roster TOML, for its prices (default: $MIKAN_CONFIG or mikan.toml)"
+    )
     stats.add_argument("--channel", help="only rounds of this channel id")
     stats.add_argument("--player", help="only this roster key")
     stats.add_argument("--since", help="only rounds created on or after this date (YYYY-MM-DD)")

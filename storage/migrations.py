@@ -670,6 +670,61 @@ def _grades(raw: sqlite3.Connection) -> None:
     )
 
 
+@migration(7)
+def _provider_fidelity(raw: sqlite3.Connection) -> None:
+    """What a call records of how the provider meant its reply, and what it cost.
+
+    ``calls`` gains ``finish`` (stop, truncated, refused, filtered, error: the shared
+    taxonomy; ``finish_reason`` stays the provider's value), ``reasoning`` (thinking
+    kept out of the judged text), ``cached_input_tokens`` and ``cache_write_tokens``,
+    ``usage_json`` (the provider's usage object), ``usage_version`` (1: the token
+    columns are normalised; NULL, every call stored before: the provider's own
+    numbers), ``system_fingerprint`` and ``params_dropped_json`` (configured
+    parameters the model did not take, so not sent). The rollups gain
+    ``stats_no_answer`` (no_answer turns by reason code: truncated, refused, filtered,
+    error, else call_failed; every no_answer before this schema was a failed call, so
+    the backfill counts them all as call_failed) and token sums for cost estimates
+    over normalised calls only (none before this schema).
+    """
+    # Dedented, as migration 3's: SQLite keeps a table's SQL as written, and
+    # storage/rollups.py SCHEMA declares the same text.
+    _script(
+        raw,
+        textwrap.dedent(
+            """
+            CREATE TABLE stats_no_answer (     -- no_answer turns by reason code
+                group_id INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY (group_id, reason)
+            ) WITHOUT ROWID;
+            CREATE TABLE stats_usage (         -- tokens of normalised turn calls (usage_version 1)
+                group_id      INTEGER PRIMARY KEY REFERENCES stats_groups(id),
+                calls         INTEGER NOT NULL DEFAULT 0,
+                input_sum     INTEGER NOT NULL DEFAULT 0,
+                cached_sum    INTEGER NOT NULL DEFAULT 0,
+                cache_write_sum INTEGER NOT NULL DEFAULT 0,
+                output_sum    INTEGER NOT NULL DEFAULT 0,
+                reasoning_sum INTEGER NOT NULL DEFAULT 0
+            );
+            """
+        ),
+    )
+    _script(
+        raw,
+        """
+        ALTER TABLE calls ADD COLUMN finish TEXT;
+        ALTER TABLE calls ADD COLUMN reasoning TEXT;
+        ALTER TABLE calls ADD COLUMN cached_input_tokens INTEGER;
+        ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER;
+        ALTER TABLE calls ADD COLUMN usage_json TEXT;
+        ALTER TABLE calls ADD COLUMN usage_version INTEGER;
+        ALTER TABLE calls ADD COLUMN system_fingerprint TEXT;
+        ALTER TABLE calls ADD COLUMN params_dropped_json TEXT;
+        INSERT INTO stats_no_answer (group_id, reason, n)
+            SELECT group_id, 'call_failed', no_answer FROM stats_totals WHERE no_answer > 0;
+        """,
+    )
+
+
 LATEST = MIGRATIONS[-1][0]
 
 

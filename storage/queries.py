@@ -138,6 +138,29 @@ def violations_by_code(con: sqlite3.Connection) -> list[dict]:
     )
 
 
+def no_answer_by_reason(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg`` and no_answer reason code the number of such turns."""
+    return _rows(
+        con,
+        f"""
+        SELECT {_SG}, reason, SUM(n) AS n
+        FROM stats_no_answer x JOIN sg ON sg.id = x.group_id GROUP BY {_SG}, reason""",
+    )
+
+
+def usage(con: sqlite3.Connection) -> list[dict]:
+    """Return per group in ``sg`` the token sums of its normalised turn calls."""
+    return _rows(
+        con,
+        f"""
+        SELECT {_SG}, SUM(calls) AS calls, SUM(input_sum) AS input_tokens,
+               SUM(cached_sum) AS cached_input_tokens,
+               SUM(cache_write_sum) AS cache_write_tokens,
+               SUM(output_sum) AS output_tokens, SUM(reasoning_sum) AS reasoning_tokens
+        FROM stats_usage x JOIN sg ON sg.id = x.group_id GROUP BY {_SG}""",
+    )
+
+
 def by_required(con: sqlite3.Connection) -> list[dict]:
     """The み table: per required mora (set), judged words and how many ended in ん."""
     return _rows(

@@ -89,7 +89,30 @@ CREATE TABLE stats_probes (
 CREATE TABLE stats_last_model (    -- the id each player last reported
     player_key TEXT PRIMARY KEY, model TEXT NOT NULL
 );
+CREATE TABLE stats_no_answer (     -- no_answer turns by reason code
+    group_id INTEGER NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (group_id, reason)
+) WITHOUT ROWID;
+CREATE TABLE stats_usage (         -- tokens of normalised turn calls (usage_version 1)
+    group_id      INTEGER PRIMARY KEY REFERENCES stats_groups(id),
+    calls         INTEGER NOT NULL DEFAULT 0,
+    input_sum     INTEGER NOT NULL DEFAULT 0,
+    cached_sum    INTEGER NOT NULL DEFAULT 0,
+    cache_write_sum INTEGER NOT NULL DEFAULT 0,
+    output_sum    INTEGER NOT NULL DEFAULT 0,
+    reasoning_sum INTEGER NOT NULL DEFAULT 0
+);
 """
+
+# no_answer reasons counted by name (a reply that ended so: bot/players/finish.py);
+# every other reason is a failed call, counted as call_failed.
+NO_ANSWER_CODES = ("truncated", "refused", "filtered", "error")
+
+
+def no_answer_code(reason: str | None) -> str:
+    """The rollup's name for a no_answer reason: a finish code, else ``call_failed``."""
+    return reason if reason in NO_ANSWER_CODES else "call_failed"
+
 
 _TOTALS = (
     "turns",
@@ -140,6 +163,7 @@ _TURN_FIELDS = (
     "word",
     "violations_json",
     "self_flag",
+    "no_answer_reason",
 )
 # The turn fields a relabel may change (``turn_labels`` holds them per reader version).
 _LABELLED = frozenset({"outcome", "word", "violations_json", "self_flag"})
@@ -150,6 +174,10 @@ _CALL_FIELDS = (
     "output_tokens",
     "latency_ms",
     "retries",
+    "usage_version",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
 )
 
 
@@ -467,6 +495,30 @@ def _add_turn(
             "INSERT INTO stats_attractors VALUES (?, ?, ?, 1) "
             "ON CONFLICT (group_id, required_json, word) DO UPDATE SET n = n + 1",
             (group, required, word),
+        )
+    if not judged:
+        raw.execute(
+            "INSERT INTO stats_no_answer VALUES (?, ?, 1) "
+            "ON CONFLICT (group_id, reason) DO UPDATE SET n = n + 1",
+            (group, no_answer_code(turn.get("no_answer_reason"))),
+        )
+    if c.get("usage_version") == 1:  # older calls' numbers mean different things
+        raw.execute(
+            "INSERT INTO stats_usage VALUES (?, 1, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (group_id) DO UPDATE SET calls = calls + 1, "
+            "input_sum = input_sum + excluded.input_sum, "
+            "cached_sum = cached_sum + excluded.cached_sum, "
+            "cache_write_sum = cache_write_sum + excluded.cache_write_sum, "
+            "output_sum = output_sum + excluded.output_sum, "
+            "reasoning_sum = reasoning_sum + excluded.reasoning_sum",
+            (
+                group,
+                in_tokens or 0,
+                c.get("cached_input_tokens") or 0,
+                c.get("cache_write_tokens") or 0,
+                out_tokens or 0,
+                c.get("reasoning_tokens") or 0,
+            ),
         )
     if call is not None:
         raw.execute(

@@ -25,3 +25,13 @@ def jmdict_index() -> None:
     from bot.referee.readings import default_analyser
 
     default_analyser().jmdict.warm()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_capabilities():
+    """Each test starts as a fresh process: no parameter learnt as unsupported."""
+    from bot.players import capabilities
+
+    capabilities.forget_all()
+    yield
+    capabilities.forget_all()

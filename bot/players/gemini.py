@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import httpx
 
-from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError
+from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError, as_int
+from bot.players.finish import gemini_finish
 
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)s\s*$")
 
@@ -29,6 +30,18 @@ def _retry_delay(data: Any) -> float | None:
 
 class GeminiAdapter(HttpAdapter):
     """Gemini ``generateContent``; the key goes in ``x-goog-api-key``, never in the URL."""
+
+    DROPPABLE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "temperature": ("temperature",),
+        "topP": ("topP",),
+        "seed": ("seed",),
+        "responseLogprobs": ("responseLogprobs", "logprobs"),
+        "logprobs": ("responseLogprobs", "logprobs"),
+    }
+
+    def params_of(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The ``generationConfig`` (an empty one when there is none)."""
+        return body.get("generationConfig", {})
 
     def url(self) -> str:
         """``{url_base}/v1beta/models/{model}:generateContent``.
@@ -88,46 +101,53 @@ class GeminiAdapter(HttpAdapter):
         return error
 
     def parse(self, data: Any) -> Parsed:
-        """The first candidate's text (thought parts left out), with usage and logprobs.
+        """The first candidate's text, thought parts apart, with usage and logprobs.
+
+        A prompt blocked before any candidate (``promptFeedback.blockReason``) is finish
+        ``filtered`` with the provider value ``blockReason:<reason>``. Usage:
+        ``promptTokenCount`` includes ``cachedContentTokenCount``;
+        ``candidatesTokenCount`` is the visible reply, ``thoughtsTokenCount`` the
+        thinking (already apart).
 
         Raises:
-            ProviderError: ``blocked`` (the prompt was blocked, or no parts came back
-                with a blocking finish reason) or ``empty_response`` (no candidates);
-                neither is retried.
+            ProviderError: No candidates and no block reason (``empty_response``); not
+                retried.
         """
         feedback = data.get("promptFeedback") or {}
         candidates = data.get("candidates") or []
+        usage = data.get("usageMetadata") if isinstance(data.get("usageMetadata"), dict) else {}
+        common: dict[str, Any] = {
+            "model_reported": data.get("modelVersion"),
+            "input_tokens": as_int(usage.get("promptTokenCount")),
+            "cached_input_tokens": as_int(usage.get("cachedContentTokenCount")),
+            "output_tokens": as_int(usage.get("candidatesTokenCount")),
+            "reasoning_tokens": as_int(usage.get("thoughtsTokenCount")),
+            "response_id": data.get("responseId"),
+            "usage": usage or None,
+        }
         if not candidates:
             reason = feedback.get("blockReason")
             if reason:
-                raise ProviderError(
-                    "blocked", f"the prompt was blocked ({reason})", retryable=False
+                return Parsed(
+                    text="",
+                    finish="filtered",
+                    finish_reason=f"blockReason:{reason}",
+                    detail=str(feedback.get("blockReasonMessage") or f"prompt blocked ({reason})"),
+                    **common,
                 )
             raise ProviderError("empty_response", "the response has no candidates", retryable=False)
         candidate = candidates[0]
         parts = (candidate.get("content") or {}).get("parts") or []
-        # Thought summaries are not the answer.
-        text = "".join(
-            p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought")
-        )
+        parts = [p for p in parts if isinstance(p, dict)]
+        text = "".join(str(p.get("text", "")) for p in parts if not p.get("thought"))
+        thinking = "".join(str(p.get("text", "")) for p in parts if p.get("thought"))
         finish = candidate.get("finishReason")
-        if not parts and finish in (
-            "SAFETY",
-            "PROHIBITED_CONTENT",
-            "BLOCKLIST",
-            "SPII",
-            "RECITATION",
-            "OTHER",
-        ):
-            raise ProviderError("blocked", f"the reply was blocked ({finish})", retryable=False)
-        usage = data.get("usageMetadata") or {}
         return Parsed(
             text=text,
-            model_reported=data.get("modelVersion"),
-            input_tokens=usage.get("promptTokenCount"),
-            output_tokens=usage.get("candidatesTokenCount"),
-            reasoning_tokens=usage.get("thoughtsTokenCount"),
             finish_reason=finish,
+            finish=gemini_finish(finish),
+            reasoning=thinking or None,
             logprobs=candidate.get("logprobsResult"),
-            response_id=data.get("responseId"),
+            detail=str(candidate.get("finishMessage")) if candidate.get("finishMessage") else None,
+            **common,
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError
+from bot.players.base import ChatRequest, HttpAdapter, Parsed, ProviderError, as_int, minus
+from bot.players.finish import openai_finish
 
 # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
 # most compatible servers only know max_tokens.
@@ -23,6 +24,14 @@ class OpenAIAdapter(HttpAdapter):
 
     _tokens_param: str | None = None
     _switched = False
+    DROPPABLE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "temperature": ("temperature",),
+        "top_p": ("top_p",),
+        "seed": ("seed",),
+        "logprobs": ("logprobs", "top_logprobs"),
+        "top_logprobs": ("top_logprobs",),
+        "prompt_cache_key": ("prompt_cache_key",),
+    }
 
     def url(self) -> str:
         """``{url_base}/chat/completions``."""
@@ -48,7 +57,8 @@ class OpenAIAdapter(HttpAdapter):
     def body(self, request: ChatRequest) -> dict[str, Any]:
         """Model and messages (the system prompt first, when set), and the options.
 
-        Temperature, seed, the token limit and logprobs go in only when configured.
+        Temperature, seed, the token limit and logprobs go in only when configured;
+        ``prompt_cache_key`` (the request's ``cache_key``) unless ``prompt_cache`` is off.
         """
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]
@@ -64,6 +74,10 @@ class OpenAIAdapter(HttpAdapter):
             body["logprobs"] = True
             if cfg.top_logprobs:
                 body["top_logprobs"] = cfg.top_logprobs
+        if cfg.prompt_cache and request.cache_key:
+            # OpenAI caches prompt prefixes by itself; the key keeps one seat's calls
+            # on the machine holding its prefix instead of spilling across machines.
+            body["prompt_cache_key"] = request.cache_key
         return body
 
     def classify_error(self, response: httpx.Response, data: Any) -> ProviderError:
@@ -97,13 +111,18 @@ class OpenAIAdapter(HttpAdapter):
         return error
 
     def parse(self, data: Any) -> Parsed:
-        """The first choice's text (content parts joined), with usage and logprobs.
+        """The first choice's text (content parts joined), with usage, logprobs, provenance.
 
-        A null content with no refusal is an empty text.
+        Thinking in ``reasoning_content`` (DeepSeek, vLLM, llama.cpp) or ``reasoning``
+        (OpenRouter, newer vLLM) is kept apart from the text. A ``message.refusal`` is
+        finish ``refused`` whatever ``finish_reason`` says. Usage is normalised:
+        ``prompt_tokens`` includes the cached ones (``prompt_tokens_details.
+        cached_tokens``); ``completion_tokens`` includes the reasoning ones
+        (``completion_tokens_details.reasoning_tokens``), which are taken out of
+        ``output_tokens``.
 
         Raises:
-            ProviderError: No choices (``empty_response``) or a refusal with null content
-                (``refused``); neither is retried.
+            ProviderError: No choices (``empty_response``); not retried.
         """
         choices = data.get("choices")
         if not choices:
@@ -114,21 +133,37 @@ class OpenAIAdapter(HttpAdapter):
         if isinstance(content, list):  # some servers return content parts
             text = "".join(p.get("text", "") for p in content if isinstance(p, dict))
         elif content is None:
-            refusal = message.get("refusal")
-            if refusal:
-                raise ProviderError("refused", f"the model refused: {refusal}", retryable=False)
             text = ""
         else:
             text = str(content)
-        usage = data.get("usage") or {}
-        details = usage.get("completion_tokens_details") or {}
+        refusal = message.get("refusal")
+        thinking = message.get("reasoning_content") or message.get("reasoning")
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        prompt = usage.get("prompt_tokens_details") or {}
+        completion = usage.get("completion_tokens_details") or {}
+        reasoning_tokens = as_int(completion.get("reasoning_tokens"))
+        fingerprint = data.get("system_fingerprint")
         return Parsed(
             text=text,
             model_reported=data.get("model"),
-            input_tokens=usage.get("prompt_tokens"),
-            output_tokens=usage.get("completion_tokens"),
-            reasoning_tokens=details.get("reasoning_tokens"),
+            input_tokens=as_int(usage.get("prompt_tokens")),
+            output_tokens=minus(as_int(usage.get("completion_tokens")), reasoning_tokens),
+            reasoning_tokens=reasoning_tokens,
+            cached_input_tokens=as_int(prompt.get("cached_tokens")),
             finish_reason=choice.get("finish_reason"),
+            finish=openai_finish(choice.get("finish_reason"), refusal=bool(refusal)),
+            reasoning=str(thinking) if isinstance(thinking, str) and thinking else None,
             logprobs=choice.get("logprobs"),
             response_id=data.get("id"),
+            usage=usage or None,
+            system_fingerprint=str(fingerprint) if fingerprint else None,
+            detail=str(refusal) if refusal else _choice_error(choice),
         )
+
+
+def _choice_error(choice: dict[str, Any]) -> str | None:
+    """What an OpenRouter choice that ended ``error`` says went wrong upstream."""
+    err = choice.get("error")
+    if isinstance(err, dict):
+        return str(err.get("message") or err.get("code") or "") or None
+    return str(err) if err else None

@@ -22,6 +22,12 @@ DEFAULT_BASE_URLS = {
     "offline": "",
 }
 DEFAULT_CONFIG = "mikan.toml"
+DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
+# The current version of the Messages API (docs.anthropic.com/en/api/versioning lists
+# 2023-06-01 as the latest); a player may set another with ``anthropic_version``.
+DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
+# Temperature each provider documents as valid (Anthropic 0-1, OpenAI and Gemini 0-2).
+TEMPERATURE_RANGES = {"openai": (0.0, 2.0), "anthropic": (0.0, 1.0), "gemini": (0.0, 2.0)}
 
 
 class RosterError(ValueError):
@@ -51,6 +57,17 @@ class PlayerConfig:
     max_attempts: int = 4
     retry_total_s: float = 120.0  # no attempt starts this long or more after the first
     mikan_pull: float = 0.3  # offline only: how often it reaches for a ん-word
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a longer body fails too_large
+    prompt_cache: bool = True  # ask for prompt caching where the provider takes it
+    pace: bool = True  # wait for room under the provider's announced rate limits
+    requests_per_minute: float | None = None  # a known limit the provider does not send
+    tokens_per_minute: float | None = None
+    anthropic_version: str = DEFAULT_ANTHROPIC_VERSION  # the anthropic-version header
+    # Prices per million tokens, for the statistics' cost estimate (never fetched).
+    price_input: float | None = None
+    price_cached_input: float | None = None
+    price_cache_write: float | None = None
+    price_output: float | None = None  # visible and reasoning tokens alike
 
     @property
     def name(self) -> str:
@@ -66,6 +83,16 @@ class PlayerConfig:
     def url_base(self) -> str:
         """``base_url``, else the provider's default, with no trailing slash."""
         return (self.base_url or DEFAULT_BASE_URLS[self.provider]).rstrip("/")
+
+    def prices(self) -> dict[str, float] | None:
+        """The prices set, per million tokens by kind (``input``, ``cached_input``,
+        ``cache_write``, ``output``), or None when none is."""
+        set_ = {
+            kind: value
+            for kind in ("input", "cached_input", "cache_write", "output")
+            if (value := getattr(self, f"price_{kind}")) is not None
+        }
+        return set_ or None
 
     def api_key(self) -> str | None:
         """The key, read now from the environment; None when the player needs none."""
@@ -104,7 +131,34 @@ _FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_attempts": ((int,), "a positive integer"),
     "retry_total_s": ((int, float), "a positive number of seconds"),
     "mikan_pull": ((int, float), "a number from 0 to 1"),
+    "max_response_bytes": ((int,), "a positive number of bytes"),
+    "anthropic_version": ((str,), "a date string such as 2023-06-01"),
+    "prompt_cache": ((bool,), "true or false"),
+    "pace": ((bool,), "true or false"),
+    "requests_per_minute": ((int, float), "a positive number of requests a minute"),
+    "tokens_per_minute": ((int, float), "a positive number of tokens a minute"),
+    "price_input": ((int, float), "a price per million tokens (0 or more)"),
+    "price_cached_input": ((int, float), "a price per million tokens (0 or more)"),
+    "price_cache_write": ((int, float), "a price per million tokens (0 or more)"),
+    "price_output": ((int, float), "a price per million tokens (0 or more)"),
 }
+_FLOATS = frozenset(
+    {
+        "temperature",
+        "timeout_s",
+        "retry_total_s",
+        "mikan_pull",
+        "price_input",
+        "price_cached_input",
+        "price_cache_write",
+        "price_output",
+        "requests_per_minute",
+        "tokens_per_minute",
+    }
+)
+
+
+_AT_LEAST_ONE = frozenset({"max_tokens", "max_concurrency", "max_attempts", "max_response_bytes"})
 
 
 def _check_field(player: str, name: str, value: Any) -> Any:
@@ -115,11 +169,14 @@ def _check_field(player: str, name: str, value: Any) -> Any:
     if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
         raise RosterError(f"player {player!r}: field {name!r} must be {what}, got {value!r}")
     bad = (
-        (name in ("max_tokens", "max_concurrency", "max_attempts") and value < 1)
-        or (name in ("timeout_s", "retry_total_s") and value <= 0)
+        (name in _AT_LEAST_ONE and value < 1)
+        or (name.startswith("price_") and value < 0)
+        or (
+            name in ("timeout_s", "retry_total_s", "requests_per_minute", "tokens_per_minute")
+            and value <= 0
+        )
         or (name == "top_logprobs" and not 0 <= value <= 20)
         or (name == "mikan_pull" and not 0 <= value <= 1)
-        or (name == "temperature" and not 0 <= value <= 2)
         or (name == "provider" and value not in PROVIDERS)
     )
     if bad:
@@ -128,11 +185,7 @@ def _check_field(player: str, name: str, value: Any) -> Any:
                 f"player {player!r}: unknown provider {value!r} (one of {', '.join(PROVIDERS)})"
             )
         raise RosterError(f"player {player!r}: field {name!r} must be {what}, got {value!r}")
-    return (
-        float(value)
-        if name in ("temperature", "timeout_s", "retry_total_s", "mikan_pull")
-        else value
-    )
+    return float(value) if name in _FLOATS else value
 
 
 def parse_player(key: str, table: Any) -> PlayerConfig:
@@ -149,6 +202,13 @@ def parse_player(key: str, table: Any) -> PlayerConfig:
     values = {name: _check_field(key, name, value) for name, value in table.items()}
     if values["provider"] != "offline" and not values.get("model"):
         raise RosterError(f"player {key!r}: field 'model' is missing")
+    low, high = TEMPERATURE_RANGES.get(values["provider"], (0.0, 2.0))
+    temperature = values.get("temperature")
+    if temperature is not None and not low <= temperature <= high:
+        raise RosterError(
+            f"player {key!r}: field 'temperature' must be from {low:g} to {high:g} for "
+            f"provider {values['provider']!r}, got {temperature:g}"
+        )
     return PlayerConfig(key=key, **values)
 
 

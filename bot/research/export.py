@@ -30,7 +30,8 @@ from storage import queries as q
 Format = Literal["csv", "jsonl"]
 # The shape of the exported files, apart from the database's schema version (an index-only
 # migration changes that, not this): bumped only when a file's columns or fields change.
-EXPORT_FORMAT = 2  # 2: reader/classifier versions, relabelled labels (schema 5)
+EXPORT_FORMAT = 3  # 3: calls gain finish, reasoning, cache and usage columns (schema 7)
+# 2: reader/classifier versions, relabelled labels (schema 5)
 MANIFEST = "manifest.json"
 # A cell the export neutralised (storage.queries: a leading quote added to text that
 # starts, after any quotes, with = + - @ tab or CR).

@@ -66,12 +66,46 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[g] for g in q.GROUP)
 
 
-def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]:
+# no_answer reasons reported as their own rates (a reply that ended so, and calls
+# that failed outright); storage/rollups.py names them.
+NO_ANSWER_REASONS = ("truncated", "refused", "filtered", "error", "call_failed")
+PRICE_FIELDS = ("input", "cached_input", "cache_write", "output")
+
+
+def estimated_cost(tokens: dict[str, Any], prices: dict[str, float] | None) -> float | None:
+    """The cost of ``tokens`` at ``prices`` (per million tokens), or None without prices.
+
+    Input not read from or written to a cache at ``input``; cache reads at
+    ``cached_input`` and writes at ``cache_write`` (each ``input`` when not priced);
+    visible and reasoning output at ``output``. A price left out counts as 0.
+    """
+    if not prices:
+        return None
+    cached = tokens["cached_input_tokens"] or 0
+    written = tokens["cache_write_tokens"] or 0
+    fresh = max(0, (tokens["input_tokens"] or 0) - cached - written)
+    p_in = prices.get("input", 0.0)
+    total = (
+        fresh * p_in
+        + cached * prices.get("cached_input", p_in)
+        + written * prices.get("cache_write", p_in)
+        + ((tokens["output_tokens"] or 0) + (tokens["reasoning_tokens"] or 0))
+        * prices.get("output", 0.0)
+    )
+    return total / 1_000_000
+
+
+def compute(
+    db_path: str | Path,
+    scope: q.Scope | None = None,
+    prices: dict[str, dict[str, float]] | None = None,
+) -> dict[str, Any]:
     """The statistics of the rounds in ``scope``, summed from the rollups (read-only).
 
     The database is checked and opened as ``storage.queries.connect_readonly`` does
     (``DatabaseFileError`` for a missing file or one that is not a Mikan database), and
-    left as it was.
+    left as it was. ``prices`` (per roster key, per million tokens: ``input``,
+    ``cached_input``, ``cache_write``, ``output``) gives each group an estimated cost.
     """
     scope = scope or q.Scope()
     con = q.connect_readonly(db_path)
@@ -121,10 +155,34 @@ def compute(db_path: str | Path, scope: q.Scope | None = None) -> dict[str, Any]
                     "calls_retried": wilson(row["calls_retried"] or 0, row["calls"] or 0),
                 },
                 "no_answer": wilson(row["no_answer"] or 0, row["turns"]),
+                "no_answer_by_reason": {r: wilson(0, row["turns"]) for r in NO_ANSWER_REASONS},
+                "tokens": {
+                    "calls": 0,
+                    "input_tokens": 0,
+                    "cached_input_tokens": 0,
+                    "cache_write_tokens": 0,
+                    "output_tokens": 0,
+                    "reasoning_tokens": 0,
+                    "cached_share": None,
+                },
+                "estimated_cost": None,
             }
         for row in q.violations_by_code(con):
             g = groups[_key(row)]
             g["violations"][row["code"]] = wilson(row["n"], g["judged"])
+        for row in q.no_answer_by_reason(con):
+            g = groups[_key(row)]
+            g["no_answer_by_reason"][row["reason"]] = wilson(row["n"], g["turns"])
+        for row in q.usage(con):
+            g = groups[_key(row)]
+            tokens = {k: row[k] or 0 for k in g["tokens"] if k != "cached_share"}
+            tokens["cached_share"] = (
+                tokens["cached_input_tokens"] / tokens["input_tokens"]
+                if tokens["input_tokens"]
+                else None
+            )
+            g["tokens"] = tokens
+            g["estimated_cost"] = estimated_cost(tokens, (prices or {}).get(g["player"]))
         for row in q.by_required(con):
             g = groups[_key(row)]
             g["ends_with_n_by_required"][required_label(row["req"])] = wilson(

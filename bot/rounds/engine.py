@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.players.base import Adapter, CallRecord, TurnHint, now_iso
+from bot.players.finish import NO_ANSWER_CODES
 from bot.referee.judge import Referee, Verdict
 from bot.referee.rules import Violation
 from bot.rounds import records
@@ -115,15 +116,16 @@ def _wordless_turn(
     next_: tuple[str, ...] = (),
     violations: tuple[str, ...] = (),
     no_answer_reason: str | None = None,
+    raw_text: str | None = None,
 ) -> TurnRecord:
-    """A turn with no text to judge: a model's no_answer or a person's timeout."""
+    """A turn with no move: a model's no_answer (with what text it had) or a timeout."""
     return TurnRecord(
         idx=idx,
         position=position,
         outcome=outcome,
         required=required,
         prev_word=prev,
-        raw_text=None,
+        raw_text=raw_text,
         word=None,
         reading=None,
         reading_source=None,
@@ -421,7 +423,9 @@ class RoundEngine:
         hint = TurnHint(
             required, frozenset(state.used), self.spec.rules.dakuten == "lenient", self.spec.salt
         )
-        record = await adapter.call(seat.conversation.request(hint))
+        record = await adapter.call(
+            replace(seat.conversation.request(hint), cache_key=self._cache_key(seat))
+        )
         if record.ok:
             verdict = state.referee.judge(
                 record.text,
@@ -433,6 +437,22 @@ class RoundEngine:
             turn = _turn_from_verdict(
                 state.next_idx, seat.position, required, prev, record.text, verdict, started, t0
             )
+            if turn.outcome == "violation" and record.finish in NO_ANSWER_CODES:
+                # A reply cut short (or refused, filtered, failed) mid-way is judged only
+                # for a legal move before the cut: its breach may be the cut's doing (a
+                # word cut to end in ん), so it is no_answer, never a violation.
+                turn = _wordless_turn(
+                    state.next_idx,
+                    seat.position,
+                    "no_answer",
+                    required,
+                    prev,
+                    started,
+                    t0,
+                    next_=required,
+                    no_answer_reason=record.finish,
+                    raw_text=record.text,
+                )
         else:
             turn = _wordless_turn(
                 state.next_idx,
@@ -443,7 +463,8 @@ class RoundEngine:
                 started,
                 t0,
                 next_=required,
-                no_answer_reason=record.error,
+                no_answer_reason=record.no_answer_reason,
+                raw_text=record.text or None,
             )
         # Owed from before the commit: a cancel that lands anywhere from here to the last
         # probe leaves a decided round running, for the resume to ask them.
@@ -451,6 +472,10 @@ class RoundEngine:
         turn_id = await self._commit(seat, turn, record)
         if turn.outcome == "violation":
             await self._probes(seat, turn, turn_id)
+
+    def _cache_key(self, seat: SeatState) -> str:
+        """One key per seat of a round: its conversation only grows, so its prefix holds."""
+        return f"mikan-{self.spec.salt or 'r'}-{self.round_id}-{seat.position}"
 
     async def _person_turn(self, seat: SeatState) -> None:
         state = self.state
@@ -559,7 +584,10 @@ class RoundEngine:
                 text: str, purpose: str, fork=fork, calls=calls, exchange=exchange
             ) -> CallRecord:
                 fork.user(text)
-                rec = await adapter.call(fork.request(purpose=purpose))
+                # The fork shares the seat's prefix: the same cache key.
+                rec = await adapter.call(
+                    replace(fork.request(purpose=purpose), cache_key=self._cache_key(seat))
+                )
                 calls.append(rec)
                 exchange.extend(
                     [

@@ -19,6 +19,10 @@ from bot.rounds.probes import CLASSIFIER_VERSION, PROBE_VERSION
 from bot.rounds.prompts import PROMPT_VERSIONS
 from bot.rounds.state import RoundSpec, SeatSpec, SeatState, TurnRecord
 
+# What the token columns of a call mean (docs/EXPORTS.md "Tokens"): 1 = normalised
+# across providers; NULL (calls stored before schema 7) = each provider's own numbers.
+USAGE_VERSION = 1
+
 
 def round_row(spec: RoundSpec) -> dict[str, Any]:
     """The ``rounds`` row of a new round: its spec, the versions in force, ``running``."""
@@ -200,4 +204,15 @@ def call_row(record: CallRecord, round_id: int, seat_id: int) -> dict[str, Any]:
         else json.dumps(record.logprobs, ensure_ascii=False),
         "request_body": record.request_body,
         "response_body": record.response_body,
+        # schema 7
+        "finish": record.finish,
+        "reasoning": record.reasoning,
+        "cached_input_tokens": record.cached_input_tokens,
+        "cache_write_tokens": record.cache_write_tokens,
+        "usage_json": None
+        if record.usage is None
+        else json.dumps(record.usage, ensure_ascii=False, default=str),
+        "usage_version": USAGE_VERSION,
+        "system_fingerprint": record.system_fingerprint,
+        "params_dropped_json": json.dumps(record.params_dropped),
     }

@@ -30,6 +30,15 @@ def safe(text: str) -> str:
     return discord.utils.escape_markdown(discord.utils.escape_mentions(text))
 
 
+# A reply that ended without a move (bot/players/finish.py), said in both languages.
+NO_ANSWER_WORDS = {
+    "truncated": "途中で切れました (the reply was cut short)",
+    "refused": "回答を拒否しました (the model refused)",
+    "filtered": "フィルタされました (the reply was filtered)",
+    "error": "生成エラー (the provider failed mid-reply)",
+}
+
+
 def one_line(text: str, limit: int) -> str:
     """``text`` on one line (runs of whitespace as one space), at most ``limit`` long."""
     return shorten(" ".join(text.split()), limit)
@@ -39,7 +48,8 @@ def turn_text(event: TurnJudged) -> str:
     """A model's (or a person's rejected) move: name, word (reading), verdict, next mora."""
     name = f"**{safe(event.seat.name)}**"
     if event.outcome == "no_answer":
-        reason = one_line(event.no_answer_reason or "", 120)
+        code = event.no_answer_reason or ""
+        reason = NO_ANSWER_WORDS.get(code) or one_line(code, 120)
         return f"⚠️ {name}: 応答なし (no answer) — {safe(reason)}"
     if event.outcome == "left":
         return f"🚪 {name} が抜けました (left the round)"
@@ -177,6 +187,12 @@ def attachable(folder: Path, limit: int) -> list[Path] | None:
     return [archive] if archive.stat().st_size <= limit else None
 
 
+def _reasons(group: dict) -> str:
+    """The no_answer turns by reason, where there are any: ' (truncated 3, refused 1)'."""
+    counts = [f"{r} {w['k']}" for r, w in group.get("no_answer_by_reason", {}).items() if w["k"]]
+    return f" ({', '.join(counts)})" if counts else ""
+
+
 def stats_embed(result: dict) -> discord.Embed:
     """Per-model statistics (up to 20 groups), every rate with its 95% interval."""
     from bot.research.charts import ROW
@@ -193,6 +209,7 @@ def stats_embed(result: dict) -> discord.Embed:
                 f"「ん」で終わる (ends in ん): {pct(g['ends_with_n'])}",
                 f"「{ROW}」のあと (after {ROW}): {pct(after_row) if after_row else '—'}",
                 f"intent: {intent}",
+                f"応答なし (no answer): {pct(g['no_answer'])}" + _reasons(g),
             ]
         )
         name = f"{g['player']} · {g['model'] or '?'} · {g['prompt_lang']}"

@@ -32,6 +32,8 @@ STATS_TABLES = (
     "stats_latency",
     "stats_probes",
     "stats_last_model",
+    "stats_no_answer",
+    "stats_usage",
 )
 
 
@@ -291,13 +293,23 @@ async def test_upgrading_from_2_gives_what_the_live_code_writes(tmp_path: Path) 
 
     rebuilt = tmp_path / "rebuilt.sqlite3"
     shutil.copy(played, rebuilt)
+    # The live code reads today's columns: the rows at the latest schema, no rollups.
+    migrations.upgrade_file(rebuilt)
     con = sqlite3.connect(rebuilt, isolation_level=None)
+    for (name,) in con.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'stats_%'"
+    ).fetchall():
+        con.execute(f"DROP TABLE {name}")
     con.executescript(rollups.SCHEMA)
     con.execute("BEGIN")
     rollups.backfill(con)
     con.execute("COMMIT")
     con.close()
 
+    # No call stored before schema 7 is normalised (the downgrade took usage_version
+    # away), so none of the live writes' token sums can come back.
+    assert live_writes["stats_usage"]
+    live_writes["stats_usage"] = []
     assert _stats(upgraded) == _stats(rebuilt) == live_writes
 
 
@@ -308,6 +320,7 @@ def test_migration_3_runs_no_live_rollup_code(
     path = tmp_path / "old.sqlite3"
     asyncio.run(_varied(path))
     expected = _stats(path)
+    expected["stats_usage"] = []  # no call before schema 7 is normalised
     downgrade_to_2(path)
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -358,3 +371,60 @@ def test_a_failing_migration_leaves_its_version_out(
         assert apply(con) == LATEST
     finally:
         con.close()
+
+
+MIGRATION_7_COLUMNS = (
+    "finish",
+    "reasoning",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "usage_json",
+    "usage_version",
+    "system_fingerprint",
+    "params_dropped_json",
+)
+
+
+def _downgrade_to_6(path: Path) -> None:
+    con = sqlite3.connect(path)
+    for table in ("stats_no_answer", "stats_usage"):
+        con.execute(f"DROP TABLE {table}")
+    for column in MIGRATION_7_COLUMNS:
+        con.execute(f"ALTER TABLE calls DROP COLUMN {column}")
+    con.execute("DELETE FROM schema_version WHERE version > 6")
+    con.commit()
+    con.close()
+
+
+def test_migration_7_keeps_the_rows_and_counts_old_no_answers_as_failed_calls(
+    tmp_path: Path,
+) -> None:
+    """Every no_answer before schema 7 was a failed call: the upgrade counts them so,
+    adds the call columns empty (``usage_version`` NULL: the provider's own numbers),
+    and the statistics are what they were, with the new breakdown."""
+    from bot.research.stats import compute
+
+    path = tmp_path / "six.sqlite3"
+    asyncio.run(_varied(path))
+    _downgrade_to_6(path)
+    con = sqlite3.connect(path)
+    calls_before = con.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    con.close()
+    assert migrations.upgrade_file(path) == 6
+    con = sqlite3.connect(path)
+    width = len(calls_before[0])
+    after = con.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    assert [row[:width] for row in after] == calls_before
+    assert all(set(row[width:]) == {None} for row in after)
+    no_answer = dict(
+        con.execute("SELECT group_id, no_answer FROM stats_totals WHERE no_answer > 0")
+    )
+    assert no_answer  # the data has some
+    assert con.execute("SELECT group_id, reason, n FROM stats_no_answer").fetchall() == [
+        (g, "call_failed", n) for g, n in sorted(no_answer.items())
+    ]
+    assert con.execute("SELECT COUNT(*) FROM stats_usage").fetchone() == (0,)
+    con.close()
+    for g in compute(path)["groups"]:
+        assert g["no_answer_by_reason"]["call_failed"]["k"] == g["no_answer"]["k"]
+        assert g["tokens"]["calls"] == 0 and g["estimated_cost"] is None

@@ -143,13 +143,25 @@ def downgrade_to_2(path: Path) -> None:
     ]
     for name in names:
         con.execute(f"DROP TABLE {name}")
-    # Migrations 4 to 6 came later still.
+    # Migrations 4 to 7 came later still.
     con.execute("DROP TABLE IF EXISTS leases")
     for table in ("turn_labels", "probe_labels", "turn_grades", "probe_grades"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     for table, column in (("turns", "reader"), ("turns", "corrected_to"), ("probes", "classifier")):
         if column in {r[1] for r in con.execute(f"PRAGMA table_info({table})")}:
             con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    for column in (  # migration 7
+        "finish",
+        "reasoning",
+        "cached_input_tokens",
+        "cache_write_tokens",
+        "usage_json",
+        "usage_version",
+        "system_fingerprint",
+        "params_dropped_json",
+    ):
+        if column in {r[1] for r in con.execute("PRAGMA table_info(calls)")}:
+            con.execute(f"ALTER TABLE calls DROP COLUMN {column}")
     con.execute("DELETE FROM schema_version WHERE version > 2")
     con.commit()
     con.close()
@@ -172,8 +184,14 @@ def _as_older(stats: dict) -> dict:
     """Statistics with the label versions read as a pre-version database has them: the
     downgrade drops the version columns, so the upgraded rows are the first versions."""
     labels = stats["labels"]
+    # Nor does any call stored before schema 7 count as normalised: no token sums.
+    groups = [
+        {k: v for k, v in g.items() if k not in ("tokens", "estimated_cost")}
+        for g in stats["groups"]
+    ]
     return {
         **stats,
+        "groups": groups,
         "labels": {
             "turns": {"reader-1": sum(labels["turns"].values())},
             "probes": {"probe-labels-1": sum(labels["probes"].values())},

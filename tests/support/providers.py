@@ -22,6 +22,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the client gives up)
     gate: asyncio.Event | None = None  # answer once this is set
+    # A chunked body of this many bytes (None: forever) instead of ``body``, sent in
+    # 64 KiB pieces of JSON-looking filler; for the size limit.
+    chunked: int | None = None
+    endless: bool = False
 
 
 @dataclass
@@ -102,6 +106,12 @@ class ProviderServer:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.bytes_sent = 0
+        # Set to count default replies' usage as the provider's cache would
+        # (tests/support/caching.py).
+        self.openai_cache: Any = None
+        self.rate_limit: Any = None  # a tests.support.ratelimit.RateLimit to enforce
+        self.anthropic_cache: Any = None
 
     @property
     def base(self) -> str:
@@ -110,11 +120,17 @@ class ProviderServer:
     def script(self, path_suffix: str, *replies: Reply) -> None:
         self._scripts.setdefault(path_suffix, []).extend(replies)
 
-    def _default(self, path: str) -> Reply:
+    def _default(self, path: str, sent: Any = None) -> Reply:
         if path.endswith("/chat/completions"):
-            return Reply(body=openai_ok(), headers={"x-request-id": "req_openai_1"})
+            body = openai_ok()
+            if self.openai_cache is not None and isinstance(sent, dict):
+                body["usage"] = self.openai_cache.usage(sent)
+            return Reply(body=body, headers={"x-request-id": "req_openai_1"})
         if path.endswith("/v1/messages"):
-            return Reply(body=anthropic_ok(), headers={"request-id": "req_anthropic_1"})
+            body = anthropic_ok()
+            if self.anthropic_cache is not None and isinstance(sent, dict):
+                body["usage"] = self.anthropic_cache.usage(sent)
+            return Reply(body=body, headers={"request-id": "req_anthropic_1"})
         if path.endswith(":generateContent"):
             return Reply(body=gemini_ok())
         return Reply(status=404, body={"error": {"message": "no such route"}})
@@ -132,7 +148,7 @@ class ProviderServer:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._changed.notify_all()
         try:
-            return await self._answer(request)
+            return await self._answer(request, parsed)
         finally:
             async with self._changed:
                 self.in_flight -= 1
@@ -143,17 +159,29 @@ class ProviderServer:
         async with self._changed:
             await self._changed.wait_for(lambda: self.in_flight >= n)
 
-    async def _answer(self, request: web.Request) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, sent: Any = None) -> web.StreamResponse:
         reply = None
         for suffix, queue in self._scripts.items():
             if request.path.endswith(suffix) and queue:
                 reply = queue.pop(0)
                 break
-        reply = reply or self._default(request.path)
+        reply = reply or self._default(request.path, sent)
+        if self.rate_limit is not None:
+            fits, limit_headers = self.rate_limit.take(sent)
+            if not fits:
+                reply = Reply(
+                    429,
+                    {"error": {"message": "Rate limit reached", "type": "requests"}},
+                )
+            reply = Reply(
+                reply.status, reply.body, {**reply.headers, **limit_headers}, reply.hang, reply.gate
+            )
         if reply.hang:
             await self._never.wait()
         if reply.gate is not None:
             await reply.gate.wait()
+        if reply.chunked is not None or reply.endless:
+            return await self._chunked(request, reply)
         if isinstance(reply.body, str):
             return web.Response(
                 status=reply.status,
@@ -162,6 +190,22 @@ class ProviderServer:
                 content_type="application/json",
             )
         return web.json_response(reply.body, status=reply.status, headers=reply.headers)
+
+    async def _chunked(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        piece = b'{"pad": "' + b"x" * (64 * 1024 - 20) + b'"},'
+        sent = 0
+        try:
+            while reply.endless or sent < (reply.chunked or 0):
+                await response.write(piece)
+                sent += len(piece)
+                self.bytes_sent = sent
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading: what the limit is for
+        return response
 
     async def start(self) -> None:
         app = web.Application()
