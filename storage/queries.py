@@ -18,11 +18,24 @@ from typing import Any
 from storage import files
 from storage.migrations import LATEST
 
-TABLES = ("rounds", "seats", "turns", "probes", "calls", "turn_labels", "probe_labels")
-# Relabelled labels (schema 5) belong to a turn or a probe, not directly to a round.
+TABLES = (
+    "rounds",
+    "seats",
+    "turns",
+    "probes",
+    "calls",
+    "turn_labels",
+    "probe_labels",
+    "turn_grades",
+    "probe_grades",
+)
+# Relabelled labels (schema 5) and model grades (schema 6) belong to a turn or a probe,
+# not directly to a round: (owner column, owner table, the column that orders a turn's).
 _LABELS = {
     "turn_labels": ("turn_id", "turns", "reader"),
     "probe_labels": ("probe_id", "probes", "classifier"),
+    "turn_grades": ("turn_id", "turns", "grader"),
+    "probe_grades": ("probe_id", "probes", "grader"),
 }
 GROUP = ("player_key", "model", "channel_id", "prompt_lang")
 _G = ", ".join(GROUP)
@@ -344,6 +357,8 @@ _ORDER_KEYS = {
     "calls": ("turn_id", "probe_id"),
     "turn_labels": ("turn_id",),
     "probe_labels": ("probe_id",),
+    "turn_grades": ("turn_id",),
+    "probe_grades": ("probe_id",),
 }
 
 

@@ -30,7 +30,9 @@ from storage import queries as q
 Format = Literal["csv", "jsonl"]
 # The shape of the exported files, apart from the database's schema version (an index-only
 # migration changes that, not this): bumped only when a file's columns or fields change.
-EXPORT_FORMAT = 3  # 3: calls gain finish, reasoning, cache and usage columns (schema 7)
+# 3: calls gain finish, reasoning, cache and usage columns (schema 7);
+# 4: model grades, turn_grades and probe_grades (schema 6).
+EXPORT_FORMAT = 4
 # 2: reader/classifier versions, relabelled labels (schema 5)
 MANIFEST = "manifest.json"
 # A cell the export neutralised (storage.queries: a leading quote added to text that
@@ -163,7 +165,17 @@ def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
         t: q.json_event_sql(con, t, version, kind, EXPORT_FORMAT)
         for t, kind in zip(
             q.TABLES,
-            ("round", "seat", "turn", "probe", "call", "turn_label", "probe_label"),
+            (
+                "round",
+                "seat",
+                "turn",
+                "probe",
+                "call",
+                "turn_label",
+                "probe_label",
+                "turn_grade",
+                "probe_grade",
+            ),
             strict=True,
         )
     }
@@ -180,12 +192,15 @@ def _jsonl(con: Any, staged: _Staged) -> dict[str, int]:
                     calls_by_probe[probe_id].append(text)
                 else:
                     calls_by_turn[turn_id].append(text)
+            # A turn's (probe's) relabels, then its grades, right after it.
             labels_of_turn: dict[int, list[str]] = defaultdict(list)
-            for text, turn_id in rows["turn_labels"]:
-                labels_of_turn[turn_id].append(text)
+            for table in ("turn_labels", "turn_grades"):
+                for text, turn_id in rows[table]:
+                    labels_of_turn[turn_id].append(text)
             labels_of_probe: dict[int, list[str]] = defaultdict(list)
-            for text, probe_id in rows["probe_labels"]:
-                labels_of_probe[probe_id].append(text)
+            for table in ("probe_labels", "probe_grades"):
+                for text, probe_id in rows[table]:
+                    labels_of_probe[probe_id].append(text)
             probes_by_turn: dict[int, list[tuple[str, int]]] = defaultdict(list)
             for text, probe_id, turn_id in rows["probes"]:
                 probes_by_turn[turn_id].append((text, probe_id))

@@ -66,6 +66,21 @@ async def db_path(tmp_path: Path) -> Path:
     ]
     await write_round(db, [A, B], turns, channel_id="c2")
     await db.close()
+    # A model grader's labels (mikan relabel --grader), with text a spreadsheet would run.
+    con = sqlite3.connect(path)
+    turn_id, probe_id = con.execute("SELECT turn_id, id FROM probes ORDER BY id").fetchone()
+    con.execute(
+        "INSERT INTO turn_grades VALUES (?, 'judge', 'grade-1', 'reader-3', 'ごはん', 'admits',"
+        " '[\"correction\"]', 1, ?, 'continues', NULL, '{\"ok\": 1}', 't')",
+        (turn_id, NASTY[1]),
+    )
+    con.execute(
+        "INSERT INTO probe_grades VALUES (?, 'judge', 'grade-1', 'probe-labels-3', 'unclear',"
+        " '[\"unclear\"]', 1, ?, '{\"ok\": 1}', 't')",
+        (probe_id, NASTY[2]),
+    )
+    con.commit()
+    con.close()
     return path
 
 
@@ -73,7 +88,12 @@ def db_rows(path: Path, table: str) -> list[dict]:
     con = sqlite3.connect(path)
     con.row_factory = sqlite3.Row
     try:
-        order = {"turn_labels": "turn_id, created_at", "probe_labels": "probe_id, created_at"}
+        order = {
+            "turn_labels": "turn_id, created_at",
+            "probe_labels": "probe_id, created_at",
+            "turn_grades": "turn_id, created_at, grader",
+            "probe_grades": "probe_id, created_at, grader",
+        }
         sql = f"SELECT * FROM {table} ORDER BY {order.get(table, 'id')}"
         return [dict(r) for r in con.execute(sql)]
     finally:
@@ -165,10 +185,28 @@ async def test_jsonl_round_trip(db_path: Path, tmp_path: Path) -> None:
     ]:
         assert sorted(by_type[kind], key=lambda r: r["id"]) == db_rows(db_path, table)
         assert counts[table] == len(by_type[kind])
-    # transcript order: round, its seats, then each turn followed by its calls and probes
+    for kind, table, owner in [
+        ("turn_grade", "turn_grades", "turn_id"),
+        ("probe_grade", "probe_grades", "probe_id"),
+    ]:
+        assert sorted(by_type[kind], key=lambda r: r[owner]) == db_rows(db_path, table)
+        assert counts[table] == len(by_type[kind]) == 1
+    # transcript order: round, its seats, then each turn followed by its grades, its
+    # calls and probes (each probe by its grades and calls)
     kinds = [json.loads(x)["type"] for x in (out / "events.jsonl").read_text().splitlines()]
-    assert kinds[:8] == ["round", "seat", "seat", "turn", "call", "turn", "call", "probe"]
-    assert kinds[8] == "call"  # the probe's own call
+    assert kinds[:10] == [
+        "round",
+        "seat",
+        "seat",
+        "turn",
+        "call",
+        "turn",
+        "turn_grade",
+        "call",
+        "probe",
+        "probe_grade",
+    ]
+    assert kinds[10] == "call"  # the probe's own call
     calls = [o for o in lines if "purpose" in o]
     assert all("request_body" in c and "response_body" in c for c in calls)
 
