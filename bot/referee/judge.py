@@ -102,6 +102,7 @@ class Verdict:
         }
 
 
+@lru_cache(maxsize=1 << 14)  # pure; the same few thousand readings come back all game
 def next_morae(reading: str, rules: Rules) -> tuple[str, ...]:
     """The morae the following word may start with; empty if the word ends in ん.
 
@@ -143,6 +144,11 @@ def fits(reading: str, allowed: Iterable[str], rules: Rules) -> bool:
     A prefix test on joint keys (voicing dropped on both sides under dakuten=lenient), so
     after し a reading starting しゃ fits. False when ``allowed`` is empty.
     """
+    return _fits(reading, tuple(allowed), rules)
+
+
+@lru_cache(maxsize=1 << 14)
+def _fits(reading: str, allowed: tuple[str, ...], rules: Rules) -> bool:
     lenient = rules.dakuten == "lenient"
     head = joint_key(reading, lenient=lenient)
     return any(head.startswith(joint_key(m, lenient=lenient)) for m in allowed)
