@@ -667,8 +667,14 @@ def _print_grading(report: Any) -> None:
         f"{report.turns_to_grade:,} of {report.turns_seen:,} turns and "
         f"{report.probes_to_grade:,} of {report.probes_seen:,} probes "
         f"({report.turns_already + report.probes_already:,} already graded, "
-        f"{report.failed:,} unusable answers)"
+        f"{report.unusable:,} unusable answers)"
     )
+    if report.calls_failed:
+        console.print(
+            f"{report.calls_failed:,} calls got no answer (asked again next run): "
+            f"{report.first_error}",
+            markup=False,
+        )
     if report.reasons:
         console.print(
             "unsure: " + ", ".join(f"{k} {n:,}" for k, n in report.reasons.most_common()),

@@ -33,7 +33,7 @@ from bot.players import capabilities
 from bot.players.finish import NO_ANSWER_CODES, Finish
 from bot.players.pacing import Pacer
 from bot.players.reasoning import join_thinking, split_thinking
-from bot.players.redaction import scrub
+from bot.players.redaction import redact, scrub
 from bot.players.roster import PlayerConfig
 
 Role = Literal["user", "assistant"]
@@ -518,8 +518,10 @@ class HttpAdapter(Adapter):
         record.request_id = attempt.request_id or record.request_id
         text = raw.decode(response.encoding or "utf-8", errors="replace")
         if not complete:
-            # Only a head of it is kept: enough to see what the server was sending.
-            record.response_body = text[:_KEPT_OF_TOO_LARGE]
+            # Only a head of it is kept: enough to see what the server was sending. The
+            # key is taken out before the cut (the whole record is scrubbed later too):
+            # a key across the cut would otherwise leave its first characters behind.
+            record.response_body = redact(text, self.config.api_key())[:_KEPT_OF_TOO_LARGE]
             attempt.cause, attempt.decision = "too_large", "final"
             attempt.note = f"body over {limit} bytes, cut off"
             raise ProviderError(
@@ -584,8 +586,10 @@ class HttpAdapter(Adapter):
         return parsed
 
 
-# A too-large body: how many characters of its head are kept in the record.
+# A too-large body: how many characters of its head are kept in the record, and how many
+# bytes are read for them (room for multi-byte characters and a key across the cut).
 _KEPT_OF_TOO_LARGE = 2000
+_HEAD_BYTES = 4 * _KEPT_OF_TOO_LARGE + 1024
 
 
 async def _read_bounded(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
@@ -596,16 +600,17 @@ async def _read_bounded(response: httpx.Response, limit: int) -> tuple[bytes, bo
     """
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        head = b""
-        async for chunk in response.aiter_raw():
-            head = chunk[:_KEPT_OF_TOO_LARGE]
-            break
-        return head, False
+        head = bytearray()
+        async for chunk in response.aiter_bytes():  # decoded (gzip), unlike aiter_raw
+            head += chunk
+            if len(head) >= _HEAD_BYTES:
+                break
+        return bytes(head[:_HEAD_BYTES]), False
     buf = bytearray()
     async for chunk in response.aiter_bytes():
         buf += chunk
         if len(buf) > limit:
-            return bytes(buf[:_KEPT_OF_TOO_LARGE]), False
+            return bytes(buf[:_HEAD_BYTES]), False
     return bytes(buf), True
 
 

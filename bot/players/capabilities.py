@@ -51,12 +51,17 @@ def rejected_parameter(
     it (``logprobs`` takes ``top_logprobs`` along). The parameter is found in
     OpenAI's ``error.param`` or named in the message next to a word of rejection.
     """
-    param = None
+    param = code = None
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
-        param = data["error"].get("param")
-    if isinstance(param, str) and param in sent:
+        param, code = data["error"].get("param"), data["error"].get("code")
+    # error.param alone names a parameter whose *value* was wrong too (a seed out of
+    # range): that one is the roster's to fix, not the model's to go without.
+    rejected = _REJECTION.search(message) is not None or (
+        isinstance(code, str) and code.startswith("unsupported")
+    )
+    if isinstance(param, str) and param in sent and rejected:
         return sent[param]
-    if not _REJECTION.search(message):
+    if not rejected:
         return None
     lowered = message.lower()
     # Longest names first: "top_logprobs" before "logprobs", "responselogprobs" too.

@@ -12,9 +12,32 @@ from __future__ import annotations
 
 import re
 
-_BLOCK = re.compile(r"<(think|thinking|reasoning)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
 _OPEN = re.compile(r"<(think|thinking|reasoning)>", re.IGNORECASE)
 _CLOSE = re.compile(r"</(think|thinking|reasoning)>", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)(think|thinking|reasoning)>", re.IGNORECASE)
+
+
+def _closed_blocks(text: str) -> tuple[str, list[str]]:
+    """``text`` without its closed blocks, and their contents, in one pass over the tags.
+
+    A block opens at a tag and closes at the next closing tag of its name (tags inside it
+    are its text). One scan, not a lazy ``<think>(.*?)</think>`` regex, which rescans to
+    the end for every unclosed tag: quadratic in a 4 MB reply full of them.
+    """
+    pieces: list[str] = []
+    thoughts: list[str] = []
+    pos = 0
+    opened: re.Match[str] | None = None
+    for tag in _TAG.finditer(text):
+        if opened is None:
+            if not tag[1]:
+                opened = tag
+        elif tag[1] and tag[2].lower() == opened[2].lower():
+            pieces.append(text[pos : opened.start()])
+            thoughts.append(text[opened.end() : tag.start()].strip())
+            pos, opened = tag.end(), None
+    pieces.append(text[pos:])
+    return "".join(pieces), thoughts
 
 
 def split_thinking(text: str) -> tuple[str, str | None]:
@@ -23,17 +46,11 @@ def split_thinking(text: str) -> tuple[str, str | None]:
     Closed blocks anywhere are taken out. A block left open (the reply was cut while
     thinking) takes everything after its tag. A lone closing tag with no opening one
     (chat templates that put ``<think>`` in the prompt) makes everything before it
-    thinking.
+    thinking. Linear in the text's length.
     """
     if "<" not in text:
         return text, None
-    thoughts: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        thoughts.append(match[2].strip())
-        return ""
-
-    rest = _BLOCK.sub(keep, text)
+    rest, thoughts = _closed_blocks(text)
     opened = _OPEN.search(rest)
     if opened:
         thoughts.append(rest[opened.end() :].strip())

@@ -15,31 +15,35 @@ from functools import lru_cache
 from typing import Any
 
 REDACTED = "[REDACTED]"
+# A "key" this short is a placeholder a local server takes (vLLM's EMPTY, none, x), not
+# a secret; redacting it would rewrite every reply that holds the word.
+MIN_SECRET_CHARS = 8
 
 
 def _spellings(ch: str) -> str:
     code = ord(ch)
-    forms = [re.escape(ch)]
+    forms = [re.escape(ch)]  # as written: case matters (a key is case-sensitive)
     if code < 0x10000:
-        forms.append(rf"\\u{code:04x}")  # JSON escape (case-insensitive match)
+        forms.append(rf"(?i:\\u{code:04x})")  # JSON escape, hex digits in either case
     if code < 0x80:
-        forms.append(rf"%{code:02x}")  # percent-encoding
+        forms.append(rf"(?i:%{code:02x})")  # percent-encoding, likewise
         if ch == "/":
             forms.append(r"\\/")  # JSON may escape the solidus
     else:
-        forms.append("".join(f"%{b:02x}" for b in ch.encode()))
+        forms.append("(?i:" + "".join(f"%{b:02x}" for b in ch.encode()) + ")")
     return "(?:" + "|".join(forms) + ")"
 
 
 @lru_cache(maxsize=16)
 def key_pattern(secret: str) -> re.Pattern[str]:
     """A pattern for ``secret`` spelt plainly, percent-encoded, ``\\u``-escaped or mixed."""
-    return re.compile("".join(_spellings(c) for c in secret), re.IGNORECASE)
+    return re.compile("".join(_spellings(c) for c in secret))
 
 
 def redact(text: str | None, secret: str | None) -> str | None:
-    """``text`` with every spelling of ``secret`` replaced by ``[REDACTED]``."""
-    if text is None or not secret:
+    """``text`` with every spelling of ``secret`` replaced by ``[REDACTED]`` (a secret
+    shorter than :data:`MIN_SECRET_CHARS` is a placeholder, left alone)."""
+    if text is None or not secret or len(secret) < MIN_SECRET_CHARS:
         return text
     return key_pattern(secret).sub(REDACTED, text)
 
@@ -50,7 +54,7 @@ def scrub(value: Any, secret: str | None) -> Any:
     Strings, lists, tuples, dicts (keys too) and dataclass instances, walked all the way
     down; dataclasses are changed in place (and returned), the rest rebuilt.
     """
-    if not secret:
+    if not secret or len(secret) < MIN_SECRET_CHARS:
         return value
     if isinstance(value, str):
         return redact(value, secret)

@@ -171,6 +171,8 @@ def parse_number(text: str) -> int | None:
     if text.isascii() and text.isdigit():
         return int(text) if len(text) <= 16 else None
     if all(ch in _KANJI_VALUE for ch in text):  # digit by digit: 二〇二六
+        if len(text) > 16:  # as for digits: no word holds such a number (and int() caps)
+            return None
         return int("".join(str(_KANJI_VALUE[ch]) for ch in text))
     total = section = digit = 0
     for ch in text:

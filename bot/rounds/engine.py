@@ -104,6 +104,12 @@ def _turn_from_verdict(
     )
 
 
+def _reaches_the_cut(text: str, word: str | None) -> bool:
+    """Whether a cut reply ends on its word (nothing after it, not even a closing quote),
+    so that the word itself may have been cut."""
+    return word is not None and word != "" and text.rstrip().endswith(word)
+
+
 def _wordless_turn(
     idx: int,
     position: int,
@@ -437,10 +443,13 @@ class RoundEngine:
             turn = _turn_from_verdict(
                 state.next_idx, seat.position, required, prev, record.text, verdict, started, t0
             )
-            if turn.outcome == "violation" and record.finish in NO_ANSWER_CODES:
+            if record.finish in NO_ANSWER_CODES and (
+                turn.outcome == "violation" or _reaches_the_cut(record.text, verdict.word)
+            ):
                 # A reply cut short (or refused, filtered, failed) mid-way is judged only
-                # for a legal move before the cut: its breach may be the cut's doing (a
-                # word cut to end in ん), so it is no_answer, never a violation.
+                # for a legal move complete before the cut: a breach may be the cut's doing
+                # (a word cut to end in ん), and a word the text ends on may be a cut one
+                # (かば from かばん): no_answer, never a violation.
                 turn = _wordless_turn(
                     state.next_idx,
                     seat.position,

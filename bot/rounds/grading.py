@@ -10,8 +10,10 @@ label, which they never replace. The report gives the agreement between the two,
 observed and as Cohen's kappa, over every grade this grader and prompt version hold in
 scope (a resumed run reports on all of them, not only on this run's).
 
-Resumable and idempotent: a reply this grader already graded with this prompt version is
-not asked again; each grade is committed as it arrives (a paid call is never lost).
+Resumable and idempotent: a reply this grader already answered for with this prompt
+version is not asked again; each grade is committed as its answer arrives (a paid call
+is never lost); a call that got no answer (no key, a quota, a timeout) stores nothing,
+so the next run asks again.
 Off by default; the grader is any roster player (an OpenAI-compatible local server
 works).
 """
@@ -52,6 +54,7 @@ PROBE_LABELS = {
 Select = Literal["unsure", "all"]
 MAX_REPLY_CHARS = 8192  # what the grader is shown of a reply: the reader's window
 PARALLEL = 4  # grader calls in flight at once
+MAX_ANSWER_CHARS = 1 << 16  # of a grader's answer read for its JSON object
 
 TURN_SYSTEM = """\
 You label replies from games of shiritori (しりとり) for a research dataset. In each turn \
@@ -140,7 +143,9 @@ class GradeReport:
     probes_to_grade: int = 0
     probes_graded: int = 0
     probes_already: int = 0
-    failed: int = 0  # grader calls that gave no usable label
+    unusable: int = 0  # answers that held no usable label (stored, ok = 0)
+    calls_failed: int = 0  # calls that got no answer (not stored: asked again next run)
+    first_error: str | None = None
     reasons: Counter[str] = field(default_factory=Counter)
     agreement: dict[str, Agreement] = field(default_factory=dict)
 
@@ -163,7 +168,9 @@ class GradeReport:
                 "graded": self.probes_graded,
                 "already_graded": self.probes_already,
             },
-            "failed": self.failed,
+            "unusable_answers": self.unusable,
+            "calls_failed": self.calls_failed,
+            "first_error": self.first_error,
             "unsure_reasons": dict(self.reasons.most_common()),
             "agreement": {k: v.to_json() for k, v in self.agreement.items()},
         }
@@ -206,7 +213,8 @@ _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNO
 
 def _json_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (code fences, prose and reasoning around it allowed)."""
-    text = _THINK.sub("", text or "")
+    # The adapter has split the thinking off already; what is left is read up to 64 KiB.
+    text = _THINK.sub("", (text or "")[:MAX_ANSWER_CHARS])
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
         try:
@@ -345,35 +353,46 @@ async def _run(
 ) -> None:
     gate = asyncio.Semaphore(PARALLEL)
 
-    async def one(job: _Job) -> CallRecord:
+    async def one(job: _Job) -> None:
         async with gate:
-            return await adapter.call(job.request)
-
-    calls = await asyncio.gather(*(one(j) for j in jobs))
-    for job, record in zip(jobs, calls, strict=True):
-        answer = job.parse(record.text) if record.ok else None
-        row = {
-            **job.row,
-            "grader": adapter.key,
-            "grading": GRADING_VERSION,
-            "ok": int(answer is not None),
-            **(answer or {}),
-            "call_json": _call_json(record),
-            "created_at": now_iso(),
-        }
-        names = list(row)
-        con.execute(
-            f"INSERT OR IGNORE INTO {job.table} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)})",
-            [row[n] for n in names],
-        )
-        report.failed += answer is None
-        if job.table == "turn_grades":
-            report.turns_graded += 1
-        else:
-            report.probes_graded += 1
+            record = await adapter.call(job.request)
+        _store(con, adapter, job, record, report)  # as it arrives: a paid answer is kept
         if on_progress:
             on_progress(report.turns_graded + report.probes_graded)
+
+    await asyncio.gather(*(one(j) for j in jobs))
+
+
+def _store(
+    con: sqlite3.Connection, adapter: Adapter, job: _Job, record: CallRecord, report: GradeReport
+) -> None:
+    """Commit one grade. A call that got no answer stores nothing: the reply stays to be
+    graded by the next run. An answer with no usable label is kept (``ok`` 0)."""
+    if not record.ok:
+        report.calls_failed += 1
+        report.first_error = report.first_error or record.error
+        return
+    answer = job.parse(record.text)
+    row = {
+        **job.row,
+        "grader": adapter.key,
+        "grading": GRADING_VERSION,
+        "ok": int(answer is not None),
+        **(answer or {}),
+        "call_json": _call_json(record),
+        "created_at": now_iso(),
+    }
+    names = list(row)
+    con.execute(
+        f"INSERT OR IGNORE INTO {job.table} ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [row[n] for n in names],
+    )
+    report.unusable += answer is None
+    if job.table == "turn_grades":
+        report.turns_graded += 1
+    else:
+        report.probes_graded += 1
 
 
 def _graded(con: sqlite3.Connection, table: str, key: str, grader: str) -> set[int]:

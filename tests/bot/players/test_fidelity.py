@@ -157,10 +157,20 @@ async def test_a_truncated_reply_with_text_is_kept_for_the_round_to_judge(
             "考えた「らっこ」",
         ),  # open tag in the template
         ("<THINK>a</THINK>b<think>c</think>", "b", "a\n\nc"),
+        # A block closes at the next closing tag of its own name; tags inside are text.
+        ("<think>a<think>b</think>「らくだ」", "「らくだ」", "a<think>b"),
+        ("<reasoning>a</think>b</reasoning>「らくだ」", "「らくだ」", "a</think>b"),
     ],
 )
 def test_split_thinking(text: str, visible: str, thinking: str | None) -> None:
     assert split_thinking(text) == (visible, thinking)
+
+
+def test_split_thinking_reads_a_reply_of_unclosed_tags_in_one_pass() -> None:
+    # 200,000 unclosed tags (1.4 MB): a lazy block regex rescans to the end for each one
+    # (hours); one pass over the tags takes milliseconds. The answer is what matters here.
+    text = "「らくだ」" + "<think>" * 200_000
+    assert split_thinking(text) == ("「らくだ」", "<think>" * 199_999)
 
 
 async def test_inline_think_block_is_not_the_reply(provider_server, client) -> None:
@@ -473,6 +483,20 @@ async def test_a_declared_length_over_the_limit_is_refused_before_reading(
     assert not record.ok and record.error.startswith("too_large")
 
 
+async def test_a_key_across_the_cut_of_a_too_large_body_leaves_nothing_behind(
+    provider_server, client
+) -> None:
+    # The key starts 8 characters before the 2,000 kept: cut first, its head would stay.
+    body = '{"pad": "' + "x" * (2000 - 9 - 8) + KEY + "y" * 10_000 + '"}'
+    provider_server.script(PATHS["openai"], Reply(body=body))
+    record = await make_adapter(
+        cfg(provider_server, "openai", max_response_bytes=4096), client
+    ).call(conv().request())
+    assert record.error.startswith("too_large")
+    assert KEY[:8] not in (record.response_body or "") and "[REDAC" in record.response_body
+    assert len(record.response_body) <= 2000
+
+
 def test_the_default_limit_is_4_mib() -> None:
     assert PlayerConfig("p", "openai", model="m").max_response_bytes == 4 * 1024 * 1024
 
@@ -624,3 +648,19 @@ async def test_the_rejected_parameter_is_found_in_param_or_message(
     record = await make_adapter(player, client, sleep=Sleeps()).call(conv().request())
     assert record.ok and record.params_dropped == dropped
     assert not set(dropped) & set(record.params)
+
+
+async def test_a_wrong_value_named_in_param_is_not_dropped(provider_server, client) -> None:
+    # error.param names the seed, but its value was wrong, not the parameter unsupported:
+    # the call fails, and the seed stays in every request (the roster's to fix).
+    error = {
+        "message": "Invalid 'seed': integer above maximum value.",
+        "type": "invalid_request_error",
+        "param": "seed",
+        "code": "integer_above_max_value",
+    }
+    provider_server.script(PATHS["openai"], Reply(400, {"error": error}))
+    player = cfg(provider_server, "openai", seed=3)
+    record = await make_adapter(player, client, sleep=Sleeps()).call(conv().request())
+    assert not record.ok and not record.params_dropped
+    assert capabilities.dropped(("openai", player.url_base, player.model)) == frozenset()

@@ -520,3 +520,17 @@ async def test_gemini_empty_candidates(provider_server: ProviderServer, client) 
     provider_server.script(":generateContent", Reply(body={"candidates": []}))
     record = await make_adapter(cfg(provider_server, "gemini"), client).call(conv().request())
     assert not record.ok and record.error.startswith("empty_response")
+
+
+def test_only_the_key_as_written_is_redacted_and_placeholders_are_left_alone() -> None:
+    from bot.players.redaction import redact
+
+    key = "sk-Ab/Cd0123456789"
+    assert redact(f"x {key} y", key) == "x [REDACTED] y"
+    assert redact("sk-\\u0041b\\/Cd0123456789", key) == "[REDACTED]"  # escapes, any hex case
+    assert redact("sk-Ab%2fCd0123456789", key) == "[REDACTED]"
+    # The same letters in another case are another string: the reply keeps them.
+    assert redact("SK-AB/CD0123456789", key) == "SK-AB/CD0123456789"
+    # A local server's placeholder "key" is no secret: the model's words stay as said.
+    assert redact("none of them: 「みかん」", "none") == "none of them: 「みかん」"
+    assert redact("EMPTY", "EMPTY") == "EMPTY"

@@ -64,12 +64,15 @@ def test_numbers_both_ways() -> None:
         assert parse_number(to_kanji(n)) == n
         assert parse_number(str(n)) == n
     assert parse_number("二〇二六") == 2026
+    assert parse_number("〇" * 5000) is None  # past int()'s digit limit: no number, no error
     assert read_number(0) == "ぜろ" and read_number(300) == "さんびゃく"
     assert digits_to_kanji("7月") == "七月" and digits_to_kanji("20日") == "二十日"
     assert latin_to_kana("Tシャツ") == "てぃーシャツ"
 
 
-@pytest.mark.parametrize("word", ["月", "冊本", "十八x", "", "1" * 30 + "冊", "億兆"])
+@pytest.mark.parametrize(
+    "word", ["月", "冊本", "十八x", "", "1" * 30 + "冊", "億兆", "〇" * 5000, "〇" * 5000 + "冊"]
+)
 def test_not_a_numeral_or_out_of_range_is_no_crash(word: str) -> None:
     assert read_numeral_word(word) is None or isinstance(read_numeral_word(word), str)
 

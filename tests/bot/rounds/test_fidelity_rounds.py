@@ -107,6 +107,31 @@ async def test_cut_refused_and_thinking_replies_are_never_violations(
     assert a["tokens"]["calls"] == 4 and a["tokens"]["input_tokens"] == 4 * 42
 
 
+async def test_a_cut_reply_counts_only_a_word_complete_before_the_cut(
+    db: Database, provider_server: ProviderServer, client
+) -> None:
+    provider_server.script(
+        "/a/v1/chat/completions",
+        reply("「かば", "length"),  # かば is a word, but the text ends on it: maybe かばん
+        reply("「めだか」です。次は「か", "length"),  # the move closed before the cut
+    )
+    provider_server.script("/b/v1/chat/completions", reply("「かめ」"))
+    adapters = {
+        c.key: make_adapter(c, client)
+        for c in (model(provider_server, "a"), model(provider_server, "b"))
+    }
+    spec = RoundSpec(seats=seats("a", "b"), start_word="すいか", max_turns=3)
+    engine = await RoundEngine.create(db, spec, adapters, Recorder(db), REF)
+    await engine.run()
+    turns = await db.turns(engine.round_id)
+    assert [(t["outcome"], t["word"], t["no_answer_reason"]) for t in turns] == [
+        ("no_answer", None, "truncated"),
+        ("accepted", "かめ", None),
+        ("accepted", "めだか", None),
+    ]
+    assert turns[0]["raw_text"] == "「かば"
+
+
 async def test_probes_read_the_answer_without_its_thinking(
     db: Database, provider_server: ProviderServer, client
 ) -> None:

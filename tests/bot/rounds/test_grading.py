@@ -201,7 +201,7 @@ async def test_only_unsure_replies_are_graded_and_stored_beside_the_rules(
     assert not any(SURE in p or INTENT_SURE in p for p in prompts)
     assert all(s.headers["Authorization"] == f"Bearer {KEY}" for s in grader_server.seen)
     assert report.turns_seen == 4 and report.turns_graded == 2 and report.probes_graded == 1
-    assert report.failed == 0
+    assert report.unusable == 0 and report.calls_failed == 0
 
     grades = rows(
         path,
@@ -291,7 +291,7 @@ async def test_an_unusable_answer_is_recorded_as_no_label(
     grader_server.answers[CONTESTED] = "It plays ごま, I think."
     async with make_client() as client:
         report = await grade(path, make_adapter(grader(grader_server), client))
-    assert report.failed == 1
+    assert report.unusable == 1
     assert rows(
         path,
         "SELECT g.ok, g.word, g.self_flag FROM turn_grades g JOIN turns t ON t.id = g.turn_id"
@@ -336,3 +336,19 @@ async def test_the_command_grades_and_reports_kappa(
     assert code == 0, err
     assert "Cohen's kappa" in out and "already graded" in out
     assert KEY not in out + err
+
+
+async def test_a_call_without_an_answer_stores_nothing_and_is_asked_again(
+    tmp_path: Path, grader_server: GraderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "g.sqlite3"
+    await _played(path)
+    async with make_client() as client:
+        monkeypatch.delenv("MIKAN_GRADER_KEY")  # no key: every call fails before sending
+        keyless = await grade(path, make_adapter(grader(grader_server), client))
+        assert keyless.calls_failed == 3 and keyless.turns_graded == 0
+        assert keyless.first_error and grader_server.seen == []
+        assert rows(path, "SELECT COUNT(*) FROM turn_grades") == [(0,)]
+        monkeypatch.setenv("MIKAN_GRADER_KEY", KEY)
+        keyed = await grade(path, make_adapter(grader(grader_server), client))
+    assert keyed.turns_graded == 2 and keyed.probes_graded == 1 and keyed.calls_failed == 0
