@@ -174,11 +174,18 @@ def parse_number(text: str) -> int | None:
         if len(text) > 16:  # as for digits: no word holds such a number (and int() caps)
             return None
         return int("".join(str(_KANJI_VALUE[ch]) for ch in text))
+    if len(text) > 32:
+        return None
     total = section = digit = 0
+    after_digit = False
     for ch in text:
         if ch in _KANJI_VALUE:
-            digit = _KANJI_VALUE[ch]
-        elif ch in _SMALL_UNITS:
+            # Digits in a row are positional (一〇〇〇万 is 1000 × 万), as digits are.
+            digit = digit * 10 + _KANJI_VALUE[ch] if after_digit else _KANJI_VALUE[ch]
+            after_digit = True
+            continue
+        after_digit = False
+        if ch in _SMALL_UNITS:
             section += (digit or 1) * _SMALL_UNITS[ch]
             digit = 0
         elif ch in _BIG_UNITS:
@@ -252,7 +259,7 @@ def _geminate(reading: str) -> str:
     for tail, clipped in _GEMINATE:
         if reading.endswith(tail):
             return reading[: -len(tail)] + clipped
-    if reading.endswith("ひゃく"):
+    if reading.endswith(("ひゃく", "びゃく", "ぴゃく")):  # 百, 三百, 六百 and 八百 alike
         return reading[:-1] + "っ"
     return reading
 
@@ -299,8 +306,9 @@ def _with_counter(n: int, counter: str) -> str | None:
 def _sound_change(number: str, last: int | None, reading: str, rule: str) -> str:
     """は-, か-, さ- and た-row counters after a number: 一本 いっぽん, 三本 さんぼん."""
     row = rule[0]
-    tens_or_hundreds = last is None and number.endswith(("じゅう", "ひゃく"))
-    if row == "s" and number.endswith("ひゃく") and last is None:
+    hundreds = ("ひゃく", "びゃく", "ぴゃく")  # 百, 三百 さんびゃく, 六百 ろっぴゃく
+    tens_or_hundreds = last is None and number.endswith(("じゅう", *hundreds))
+    if row == "s" and number.endswith(hundreds) and last is None:
         tens_or_hundreds = False  # 百冊 ひゃくさつ
     if last in (1, 8) or (last == 6 and row != "s") or tens_or_hundreds:
         clipped = _geminate(number)

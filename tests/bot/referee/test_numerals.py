@@ -65,6 +65,14 @@ def test_numbers_both_ways() -> None:
         assert parse_number(str(n)) == n
     assert parse_number("二〇二六") == 2026
     assert parse_number("〇" * 5000) is None  # past int()'s digit limit: no number, no error
+    assert parse_number("一〇〇〇万") == 10_000_000  # digits in a row are positional
+    # Hundreds voiced (三百 さんびゃく, 六百 ろっぴゃく) clip before a counter as 百 does.
+    assert [read_numeral_word(w) for w in ("三百本", "六百本", "八百本", "三百冊")] == [
+        "さんびゃっぽん",
+        "ろっぴゃっぽん",
+        "はっぴゃっぽん",
+        "さんびゃくさつ",
+    ]
     assert read_number(0) == "ぜろ" and read_number(300) == "さんびゃく"
     assert digits_to_kanji("7月") == "七月" and digits_to_kanji("20日") == "二十日"
     assert latin_to_kana("Tシャツ") == "てぃーシャツ"
