@@ -1092,11 +1092,13 @@ _LEADS_INTO_QUOTE = re.compile(r"[「『]")
 def _plainly_not_a_word(span: _Span, text: str) -> bool:
     """Spans that are Japanese but plainly no move: fillers, sentences, quoted rules."""
     surface = span.word.surface
-    label = span.word.source == "bold" or text[span.start] == "【"
-    if label and (
-        surface in _FILLERS or surface in _LABEL_WORDS or _LABEL_AFTER.match(text, span.end)
+    bracketed = text[span.start] == "【"
+    if (span.word.source == "bold" or bracketed) and (
+        surface in _FILLERS
+        or _LABEL_AFTER.match(text, span.end)
+        or (bracketed and surface in _LABEL_WORDS)
     ):
-        return True  # a label: **回答**: みかん, 【回答】りす, **解説**：…
+        return True  # a label: **回答** みかん, 【回答】りす, **解説**：… (not **ヒント**！)
     if span.word.source in ("quote", "bold"):
         rule = _RULE_WORDS.search(surface)
         if rule and len(rule[0]) < len(surface):

@@ -28,6 +28,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -318,7 +319,7 @@ async def grade(
     con.execute("PRAGMA foreign_keys = ON")
     try:
         q.select_rounds(con, scope or q.Scope())
-        jobs = _chain(_turn_jobs(con, referee, report, select), _probe_jobs(con, report, select))
+        jobs = chain(_turn_jobs(con, referee, report, select), _probe_jobs(con, report, select))
         budget = limit if limit is not None else -1
         batch: list[_Job] = []
         for job in jobs:
@@ -337,11 +338,6 @@ async def grade(
     finally:
         con.close()
     return report
-
-
-def _chain(*parts: Iterator[_Job]) -> Iterator[_Job]:
-    for part in parts:
-        yield from part
 
 
 async def _run(

@@ -1023,6 +1023,7 @@ READER_3 = [
     Row("【答え】ことり", "かこ", "ことり", "none"),
     Row("**解説**：「こ」から始まる言葉を選びました。\n\n「こま」", "かこ", "こま", "none"),
     Row("ルール：「ん」はだめ。では「こけし」！", "かこ", "こけし", "none"),
+    Row("**ヒント**！次は「と」からどうぞ", "あひ", "ヒント", "continues"),  # a word, in bold
     # Pieces of sentences, fillers alone, the game's name, Chinese.
     Row("了解しました！", "うみ", None, "no_move"),
     Row("うーん、悩ましいな…少し待ってください", "うみ", None, "no_move"),
