@@ -731,7 +731,7 @@ def _bot_run(args: argparse.Namespace) -> int:
     client = _discord()
     token = _token()
     if token is None:
-        print(client.NO_TOKEN_HELP, file=sys.stderr, end="")
+        print(client.NO_TOKEN_HELP.format(command="run"), file=sys.stderr, end="")
         return 2
     try:
         _load_roster(args.config)  # a broken roster is reported before connecting
@@ -748,7 +748,7 @@ def _sync(args: argparse.Namespace) -> int:
     client = _discord()
     token = _token()
     if token is None:
-        print(client.NO_TOKEN_HELP, file=sys.stderr, end="")
+        print(client.NO_TOKEN_HELP.format(command="sync"), file=sys.stderr, end="")
         return 2
     return client.sync_main(token, args.guild)
 

@@ -46,7 +46,7 @@ PERMISSIONS = discord.Permissions(
 )
 
 NO_TOKEN_HELP = f"""\
-mikan run: no Discord bot token.
+mikan {{command}}: no Discord bot token.
 
 Set {TOKEN_ENV} in the environment or in a .env file next to where you run mikan:
   1. https://discord.com/developers/applications -> New Application -> Bot -> Reset Token

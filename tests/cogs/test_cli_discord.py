@@ -30,9 +30,16 @@ def mikan(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 def test_run_without_a_token_says_how_to_get_one(tmp_path: Path) -> None:
     result = mikan("run", cwd=tmp_path)
     assert result.returncode == 2
+    assert result.stderr.startswith("mikan run: no Discord bot token")
     assert "DISCORD_TOKEN" in result.stderr and "developers/applications" in result.stderr
     assert "mikan console" in result.stderr
     assert not (tmp_path / "mikan.sqlite3").exists()
+
+
+def test_sync_without_a_token_names_sync(tmp_path: Path) -> None:
+    result = mikan("sync", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("mikan sync: no Discord bot token")
 
 
 def test_commands_json_is_the_tree_discord_receives() -> None:
