@@ -696,6 +696,11 @@ def _print_relabel(report: Any) -> None:
         f"{report.reader} ({report.turns_current:,} already current) and "
         f"{report.probes_labelled:,} of {report.probes_seen:,} probes with {report.classifier}"
     )
+    if report.turns_cut:
+        console.print(
+            f"{report.turns_cut:,} turns cut short when played keep their labels "
+            "(judged under the cut rule)"
+        )
     if not report.changed:
         console.print("no label changed")
     for kind, n in sorted(report.changed.items()):

@@ -8,6 +8,10 @@ version, beside the originals in ``turns``, which are never changed: a round's h
 (who went out, who won) stays as played; a changed verdict is a research label. Probe
 answers are classified again from their stored exchange into ``probe_labels``.
 
+A turn whose reply was cut short, refused or filtered (its call's ``finish``) keeps its
+labels: the engine judged it under the cut rule (a breach, or a word the text ends on,
+is ``no_answer``), which the text alone cannot replay.
+
 Idempotent and resumable: a turn (probe) that already has a label of the current
 version, or was labelled by it when played, is skipped; labels are committed a batch at
 a time, so an interrupted run loses at most the batch in flight and the next run carries
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.players.base import now_iso
+from bot.players.finish import NO_ANSWER_CODES
 from bot.referee.judge import Referee, Verdict
 from bot.referee.kana import joint_key
 from bot.referee.reader import READER_VERSION
@@ -78,6 +83,7 @@ class Report:
     turns_seen: int = 0
     turns_labelled: int = 0
     turns_current: int = 0  # already labelled by this version
+    turns_cut: int = 0  # replies cut short (their call's finish): labels kept as played
     probes_seen: int = 0
     probes_labelled: int = 0
     probes_current: int = 0
@@ -106,6 +112,7 @@ class Report:
                 "seen": self.turns_seen,
                 "labelled": self.turns_labelled,
                 "already_current": self.turns_current,
+                "cut_kept": self.turns_cut,
             },
             "probes": {
                 "seen": self.probes_seen,
@@ -180,6 +187,16 @@ class _RoundLabels:
     def __init__(self, con: sqlite3.Connection, round_id: int, reader: str) -> None:
         self._con, self._round_id = con, round_id
         self.done: set[int] = set()
+        # Turns whose reply was cut short (or refused, filtered): judged under the cut
+        # rule when played (engine.py), which a reader run on the text alone cannot apply.
+        self.cut = {
+            turn_id
+            for (turn_id,) in con.execute(
+                "SELECT turn_id FROM calls WHERE round_id = ? AND purpose = 'turn' AND finish IN "
+                f"({', '.join('?' for _ in NO_ANSWER_CODES)})",
+                (round_id, *sorted(NO_ANSWER_CODES)),
+            )
+        }
         self._labelled: set[int] = set()
         self._newest: dict[int, tuple[Any, ...]] | None = None
         for turn_id, version in con.execute(
@@ -369,6 +386,9 @@ def _relabel_turn(
     if trow["raw_text"] is None or trow["outcome"] not in ("accepted", "violation"):
         return  # nothing was judged: no_answer, left
     report.turns_seen += 1
+    if trow["id"] in labels.cut:
+        report.turns_cut += 1  # a move complete before a cut stays as it was judged
+        return
     if (trow.get("reader") or READER_1) == report.reader or trow["id"] in labels.done:
         report.turns_current += 1
         return

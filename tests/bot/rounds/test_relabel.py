@@ -276,3 +276,19 @@ async def test_exports_carry_the_new_labels_after_their_turn_and_name_the_versio
     export(path, csv_out, "csv")
     rows = (csv_out / "turn_labels.csv").read_text("utf-8").splitlines()
     assert rows[0].startswith("turn_id,reader,outcome,word") and len(rows) == 4
+
+
+async def test_a_turn_cut_short_when_played_keeps_its_labels(tmp_path: Path) -> None:
+    # Played: a reply cut at "かば" (its call finished truncated) would be no_answer now,
+    # and a reader reading the text alone cannot know: relabel leaves such a turn be.
+    path = tmp_path / "r.sqlite3"
+    await _played(path)
+    con = sqlite3.connect(path)
+    (cut,) = con.execute("SELECT id FROM turns WHERE idx = 2").fetchone()
+    con.execute("UPDATE calls SET finish = 'truncated' WHERE turn_id = ?", (cut,))
+    con.commit()
+    con.close()
+    report = relabel(path)
+    assert report.turns_cut == 1 and report.to_json()["turns"]["cut_kept"] == 1
+    assert report.turns_labelled == 2
+    assert table(path, f"SELECT COUNT(*) FROM turn_labels WHERE turn_id = {cut}") == [(0,)]
