@@ -647,15 +647,12 @@ def _no_move_alone(surface: str) -> bool:
     (ちょっと考えさせてください), Chinese (我输了). One mora alone stays a word (ん)."""
     if _chinese(surface):
         return True
-    if len(surface) == 1 or (len(surface) == 2 and surface[1] in _SMALL):
+    if len(surface) == 1 or _is_mora(Extracted(surface, None, "line")):
         return False
     if surface in _FILLERS or _CLAUSE_TAIL.search(surface):
         return True
     predicate = _PREDICATE_TAIL.search(surface)
     return predicate is not None and predicate.start() > 0 and len(surface) > 4
-
-
-_SMALL = frozenset("ぁぃぅぇぉゃゅょゎァィゥェォャュョヮ")
 
 
 # Levels (module docstring).

@@ -432,6 +432,7 @@ class RoundEngine:
         record = await adapter.call(
             replace(seat.conversation.request(hint), cache_key=self._cache_key(seat))
         )
+        turn: TurnRecord | None = None
         if record.ok:
             verdict = state.referee.judge(
                 record.text,
@@ -450,19 +451,8 @@ class RoundEngine:
                 # for a legal move complete before the cut: a breach may be the cut's doing
                 # (a word cut to end in ん), and a word the text ends on may be a cut one
                 # (かば from かばん): no_answer, never a violation.
-                turn = _wordless_turn(
-                    state.next_idx,
-                    seat.position,
-                    "no_answer",
-                    required,
-                    prev,
-                    started,
-                    t0,
-                    next_=required,
-                    no_answer_reason=record.finish,
-                    raw_text=record.text,
-                )
-        else:
+                turn = None
+        if turn is None:
             turn = _wordless_turn(
                 state.next_idx,
                 seat.position,
@@ -472,7 +462,7 @@ class RoundEngine:
                 started,
                 t0,
                 next_=required,
-                no_answer_reason=record.no_answer_reason,
+                no_answer_reason=record.finish if record.ok else record.no_answer_reason,
                 raw_text=record.text or None,
             )
         # Owed from before the commit: a cancel that lands anywhere from here to the last

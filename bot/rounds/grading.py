@@ -33,14 +33,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.players.base import Adapter, CallRecord, ChatRequest, Message, now_iso
+from bot.players.reasoning import split_thinking
 from bot.referee.judge import Referee, Verdict
 from bot.referee.reader import window
 from bot.rounds import probes, records
 from bot.rounds.relabel import (
+    answers,
     as_played,
     current_classifier,
     current_reader,
     probe_label,
+    probe_pages,
     stored_rounds,
 )
 from storage import files, migrations
@@ -209,13 +212,10 @@ def probe_request(kind: str, exchange: list[dict[str, Any]]) -> ChatRequest:
     return ChatRequest(system, (Message("user", "\n".join(lines)),), purpose=f"grade:{kind}")
 
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-
-
 def _json_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (code fences, prose and reasoning around it allowed)."""
     # The adapter has split the thinking off already; what is left is read up to 64 KiB.
-    text = _THINK.sub("", (text or "")[:MAX_ANSWER_CHARS])
+    text = split_thinking((text or "")[:MAX_ANSWER_CHARS])[0]
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
         try:
@@ -454,16 +454,10 @@ def _turn_answer(text: str) -> dict[str, Any] | None:
 def _probe_jobs(con: sqlite3.Connection, report: GradeReport, select: Select) -> Iterator[_Job]:
     done = _graded(con, "probe_grades", "probe_id", report.grader)
     classifier = current_classifier()
-    after = 0
-    while rows := con.execute(
-        "SELECT p.id, p.kind, p.exchange_json FROM probes p "
-        "WHERE +p.round_id IN (SELECT id FROM xr) AND p.id > ? ORDER BY p.id LIMIT 500",
-        (after,),
-    ).fetchall():
-        after = rows[-1]["id"]
+    for rows in probe_pages(con, classifier):
         for r in rows:
             exchange = json.loads(r["exchange_json"] or "[]")
-            replies = [m.get("content") for m in exchange if m.get("role") == "assistant"]
+            replies = answers(exchange)
             if not replies or replies[0] is None:
                 continue  # no answer: nothing to grade
             report.probes_seen += 1
@@ -475,7 +469,7 @@ def _probe_jobs(con: sqlite3.Connection, report: GradeReport, select: Select) ->
                 report.probes_already += 1
                 continue
             report.probes_to_grade += 1
-            kind, answers = r["kind"], len(replies)
+            kind, n_answers = r["kind"], len(replies)
             yield _Job(
                 "probe_grades",
                 r["id"],
@@ -486,7 +480,7 @@ def _probe_jobs(con: sqlite3.Connection, report: GradeReport, select: Select) ->
                     "rule_label": probe_label(kind, exchange),
                     "unsure_json": json.dumps(list(reasons)),
                 },
-                lambda text, k=kind, n=answers: _probe_answer(k, text, n),
+                lambda text, k=kind, n=n_answers: _probe_answer(k, text, n),
             )
 
 

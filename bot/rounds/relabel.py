@@ -457,6 +457,11 @@ def _commit_but_newest(
         raise
 
 
+def answers(exchange: list[dict[str, Any]]) -> list[Any]:
+    """The model's answers in a probe's stored exchange, in order (None: no answer)."""
+    return [m.get("content") for m in exchange if m.get("role") == "assistant"]
+
+
 def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
     """A probe's label from its stored exchange (prompts and replies in order).
 
@@ -464,7 +469,7 @@ def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
     when the first answer admits nothing; when it admits but the follow-up was never
     asked (the classifier that ran at the time saw no admission), ``not_asked``.
     """
-    replies = [m.get("content") for m in exchange if m.get("role") == "assistant"]
+    replies = answers(exchange)
     if not replies or replies[0] is None:
         return "no_answer"
     if kind == "intent":
@@ -481,7 +486,7 @@ def probe_label(kind: str, exchange: list[dict[str, Any]]) -> str:
 _PROBE_PAGE = 2000  # probes read at a time (their exchanges are long)
 
 
-def _probe_pages(con: sqlite3.Connection, classifier: str) -> Iterator[list[sqlite3.Row]]:
+def probe_pages(con: sqlite3.Connection, classifier: str) -> Iterator[list[sqlite3.Row]]:
     """The probes in scope, by id, a page at a time; each page its own query, so label
     batches can commit between pages. (``+p.round_id``: each page walks the probes by id
     from where the last one stopped; through the round index, every page would gather
@@ -511,7 +516,7 @@ def _relabel_probes(
     """Classify the probes in scope again, committing the labels a batch at a time;
     return the ones held back for the closing transaction (``_commit_but_newest``)."""
     new_rows: list[tuple[Any, ...]] = []
-    for page in _probe_pages(con, classifier):
+    for page in probe_pages(con, classifier):
         _relabel_probe_rows(page, classifier, report, keep, new_rows)
         if len(new_rows) > batch:
             _commit_but_newest(con, new_rows, _insert_probe_labels, dry_run)
